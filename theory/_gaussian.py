@@ -1,0 +1,185 @@
+r"""Gaussian expectations :math:`\langle F(z_1, \dots, z_d) \rangle_K` as inert sympy objects.
+
+Conventions: :math:`z \sim \mathcal N(0, K)` with :math:`K` a symmetric positive-definite
+:math:`d \times d` matrix whose entries may be symbols. The activation enters the integrand as an
+applied :class:`ActivationFunction` (printed ``sigma``), so derivatives of it stay symbolic
+(``Derivative(sigma(z1), z1)``) until the activation is substituted when compiling.
+
+Differentiation with respect to anything in :math:`K` follows Price's theorem for a symmetric
+perturbation :math:`dK`:
+
+.. math:: d\langle F\rangle = \tfrac12 \sum_{a,b} dK_{ab} \langle \partial_a \partial_b F\rangle
+          = \tfrac12 \sum_{a,b} dK_{ab} \langle F\,(w_a w_b - K^{-1}_{ab})\rangle,\quad w = K^{-1} z,
+
+the first form for smooth integrands, the second (Hermite / Stein form, no derivative of the
+activation) for activations with kinks, where derivatives would be distributions.
+
+:meth:`GaussianExpectation.doit` returns closed forms where one is known (see
+:mod:`nntheory.theory._closed_forms`) and leaves the rest inert, for numerical quadrature after
+compiling.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+import sympy
+from sympy.core.function import UndefinedFunction
+
+from nntheory.errors import KernelError
+from nntheory.theory._activations import Activation
+
+__all__ = ["GaussianExpectation", "ActivationFunction", "activation_function", "gaussian_expectation"]
+
+
+class ActivationFunction(sympy.Function):
+    """Base of the applied-activation symbols; each :class:`Activation` gets one subclass."""
+
+    nargs = 1
+    activation: Activation
+
+    def _latex(self, printer: object) -> str:  # pragma: no cover - printing only
+        return r"\sigma\left(%s\right)" % printer._print(self.args[0])  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=None)
+def activation_function(act: Activation) -> type[ActivationFunction]:
+    """The sympy function class standing for ``act`` inside integrands (printed ``sigma``)."""
+    return type("sigma", (ActivationFunction,), {"activation": act, "__module__": __name__})
+
+
+def _activations_in(expr: sympy.Expr) -> set[Activation]:
+    return {f.func.activation for f in expr.atoms(ActivationFunction)}
+
+
+_NONSMOOTH = (sympy.Piecewise, sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.sign, sympy.DiracDelta)
+
+
+def integrand_is_smooth(expr: sympy.Expr) -> bool:
+    """True when neither the integrand nor an activation in it has kinks."""
+    if any(expr.atoms(t) for t in _NONSMOOTH):
+        return False
+    return all(act.is_smooth for act in _activations_in(expr))
+
+
+class GaussianExpectation(sympy.Expr):
+    r"""Inert :math:`\langle F(z)\rangle_K` for :math:`z \sim \mathcal N(0, K)`.
+
+    Args:
+        integrand: sympy expression in ``variables`` (may contain activation applications).
+        variables: the Gaussian variables :math:`z_1, \dots, z_d` (distinct symbols).
+        K: their covariance, a :math:`d\times d` symmetric matrix (symbols or numbers).
+    """
+
+    is_commutative = True
+
+    def __new__(cls, integrand: object, variables: Sequence[sympy.Symbol], K: object) -> "GaussianExpectation":
+        integrand = sympy.sympify(integrand)
+        variables = sympy.Tuple(*variables)
+        K = sympy.ImmutableMatrix(K)
+        d = len(variables)
+        if len(set(variables)) != d or not all(isinstance(v, sympy.Symbol) for v in variables):
+            raise ValueError(f"GaussianExpectation: variables must be distinct symbols, got {tuple(variables)}.")
+        if K.shape != (d, d):
+            raise KernelError(f"GaussianExpectation: K has shape {K.shape}; expected ({d}, {d}) for {d} variables.")
+        if K != K.T:
+            raise KernelError("GaussianExpectation: K must be symmetric.")
+        if K.free_symbols & set(variables):
+            raise KernelError("GaussianExpectation: K must not depend on the integration variables.")
+        return super().__new__(cls, integrand, variables, K)
+
+    @property
+    def integrand(self) -> sympy.Expr:
+        return self.args[0]
+
+    @property
+    def variables(self) -> tuple[sympy.Symbol, ...]:
+        return tuple(self.args[1])
+
+    @property
+    def kernel(self) -> sympy.ImmutableMatrix:
+        return self.args[2]
+
+    @property
+    def free_symbols(self) -> set[sympy.Basic]:  # type: ignore[override]
+        return (self.integrand.free_symbols - set(self.variables)) | self.kernel.free_symbols
+
+    @property
+    def is_smooth(self) -> bool:
+        return integrand_is_smooth(self.integrand)
+
+    def _eval_is_real(self) -> bool | None:
+        return self.integrand.is_real
+
+    def _eval_derivative(self, s: sympy.Symbol) -> sympy.Expr:
+        F, zs, K = self.integrand, self.variables, self.kernel
+        out = sympy.Integer(0)
+        if s in F.free_symbols:
+            out += GaussianExpectation(sympy.diff(F, s), zs, K)
+        dK = K.diff(s)
+        if dK.is_zero_matrix:
+            return out
+        d = len(zs)
+        if self.is_smooth:
+            for a in range(d):
+                for b in range(d):
+                    if dK[a, b] != 0:
+                        out += sympy.Rational(1, 2) * dK[a, b] * GaussianExpectation(sympy.diff(F, zs[a], zs[b]), zs, K)
+            return out
+        Kinv = K.inv()
+        w = Kinv * sympy.Matrix(zs)
+        hermite = sum(
+            (sympy.Rational(1, 2) * dK[a, b] * (w[a] * w[b] - Kinv[a, b]) for a in range(d) for b in range(d)),
+            sympy.Integer(0),
+        )
+        return out + GaussianExpectation(sympy.expand(F * hermite), zs, K)
+
+    def doit(self, **hints: object) -> sympy.Expr:
+        from nntheory.theory._closed_forms import closed_form
+
+        F = self.integrand.doit(**hints) if hints.get("deep", True) else self.integrand
+        K = self.kernel.doit(**hints) if hints.get("deep", True) else self.kernel
+        return closed_form(F, self.variables, K)
+
+    def _sympystr(self, printer: object) -> str:
+        p = printer._print  # type: ignore[attr-defined]
+        K = self.kernel
+        Ks = p(K[0, 0]) if K.shape == (1, 1) else p(K.tolist())
+        return f"E[{p(self.integrand)}; {', '.join(map(p, self.variables))} ~ N(0, {Ks})]"
+
+    def _latex(self, printer: object) -> str:
+        p = printer._print  # type: ignore[attr-defined]
+        K = self.kernel
+        Ks = p(K[0, 0]) if K.shape == (1, 1) else p(K)
+        return r"\left\langle %s \right\rangle_{%s}" % (p(self.integrand), Ks)
+
+
+def gaussian_expectation(
+    integrand: object, variables: Sequence[sympy.Symbol], K: object, *, evaluate: bool = True
+) -> sympy.Expr:
+    r""":math:`\langle F\rangle_K`, in closed form where one is known (``evaluate=True``), else inert.
+
+    Example:
+        >>> z1, z2 = sympy.symbols("z1 z2", real=True)
+        >>> k11, k12, k22 = sympy.symbols("k11 k12 k22", positive=True)
+        >>> gaussian_expectation(z1**2 * z2**2, [z1, z2], [[k11, k12], [k12, k22]])
+        k11*k22 + 2*k12**2
+    """
+    E = GaussianExpectation(integrand, variables, K)
+    return E.doit() if evaluate else E
+
+
+def kernel_symbols(m: int, name: str = "K") -> sympy.ImmutableMatrix:
+    """Symmetric ``m x m`` matrix of symbols ``K_ab`` (diagonal positive, off-diagonal real)."""
+    rows = [[None] * m for _ in range(m)]
+    for a in range(m):
+        for b in range(a, m):
+            sym = sympy.Symbol(f"{name}_{a + 1}{b + 1}" if m > 1 else name, positive=(a == b), real=True)
+            rows[a][b] = rows[b][a] = sym
+    return sympy.ImmutableMatrix(rows)
+
+
+def sub_kernel(K: sympy.Matrix, idx: Iterable[int]) -> sympy.ImmutableMatrix:
+    idx = list(idx)
+    return sympy.ImmutableMatrix([[K[i, j] for j in idx] for i in idx])

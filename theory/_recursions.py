@@ -1,0 +1,254 @@
+r"""Layer-to-layer recursions of finite-width statistics at initialization (PDLT conventions).
+
+For ``m`` inputs, with :math:`G_{ab}(K) = \langle\sigma(z_a)\sigma(z_b)\rangle_K` and derivatives taken
+with respect to the *symmetric* kernel variables :math:`K_p`, :math:`p = (a \le b)` (one variable per
+unordered pair; this equals PDLT's ordered-pair sums with their factors 1/2 and 1/4):
+
+.. math::
+    K'_{ab} &= C_b + C_W G_{ab}(K) \\
+    V'_{(ab)(cd)} &= C_W^2\big[\langle\sigma_a\sigma_b\sigma_c\sigma_d\rangle_K - G_{ab}G_{cd}\big]
+        + r\, C_W^2 \sum_{p, q} \partial_p G_{ab}\, \partial_q G_{cd}\, V_{pq} \\
+    K^{\{1\}\prime}_{ab} &= r\Big[C_W \sum_p \partial_p G_{ab}\, K^{\{1\}}_p
+        + \tfrac{C_W}{2} \sum_{p,q} \partial_p\partial_q G_{ab}\, V_{pq}\Big] \\
+    \Theta'_{ab} &= \lambda_b + \lambda_W G_{ab} + C_W \langle\sigma'_a\sigma'_b\rangle_K\, \Theta_{ab}
+
+with :math:`r = n_l/n_{l-1}` multiplying only what is carried over from layer :math:`l`
+(PDLT eqs. 4.90, 4.115 and 8.12 in symmetric variables). First layer: :math:`K = C_b + C_W X`,
+:math:`\Theta = \lambda_b + \lambda_W X` with :math:`X_{ab} = x_a\cdot x_b/n_0`; :math:`V = K^{\{1\}} = 0`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations_with_replacement
+
+import sympy
+
+from nntheory.theory._activations import Activation
+from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
+
+__all__ = ["Statistic", "Recursion", "finite_width_recursion", "HYPER", "pairs", "V_index"]
+
+C_W, C_b = sympy.symbols("C_W C_b", positive=True)
+lambda_W, lambda_b = sympy.symbols("lambda_W lambda_b", nonnegative=True)
+r = sympy.Symbol("r", positive=True)
+HYPER = (C_W, C_b, lambda_W, lambda_b)
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One statistic of the recursion: its previous-layer symbols, update and first-layer value.
+
+    ``order`` is the power of ``1/n_{l-1}`` the statistic carries in the full moment.
+    """
+
+    name: str
+    order: int
+    description: str
+    symbols: sympy.Array
+    update: sympy.Array
+    initial: sympy.Array
+
+
+def pairs(m: int) -> list[tuple[int, int]]:
+    """Unordered input pairs ``(a <= b)``: the symmetric kernel variables."""
+    return list(combinations_with_replacement(range(m), 2))
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a <= b else (b, a)
+
+
+def V_index(a: int, b: int, c: int, d: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Canonical key of ``V_(ab)(cd)`` under its symmetries."""
+    p, q = _pair(a, b), _pair(c, d)
+    return (p, q) if p <= q else (q, p)
+
+
+def _V_symbols(m: int) -> dict:
+    out = {}
+    for i, p in enumerate(pairs(m)):
+        for q in pairs(m)[i:]:
+            name = "V" if m == 1 else f"V_{p[0] + 1}{p[1] + 1}_{q[0] + 1}{q[1] + 1}"
+            out[(p, q)] = sympy.Symbol(name, real=True)
+    return out
+
+
+def _array4(m: int, f) -> sympy.ImmutableDenseNDimArray:
+    return sympy.ImmutableDenseNDimArray(
+        [f(a, b, c, d) for a in range(m) for b in range(m) for c in range(m) for d in range(m)], (m, m, m, m)
+    )
+
+
+def _matrix(m: int, f) -> sympy.ImmutableDenseNDimArray:
+    return sympy.ImmutableDenseNDimArray([f(a, b) for a in range(m) for b in range(m)], (m, m))
+
+
+@dataclass(frozen=True)
+class Recursion:
+    r"""Symbolic layer-to-layer maps for ``n_inputs`` inputs.
+
+    ``statistics`` is a tuple of :class:`Statistic`; hyperparameters are the symbols ``C_W, C_b,
+    lambda_W, lambda_b`` and the width ratio ``r``; ``gram`` holds the symbols :math:`X_{ab}`.
+    Later statistics (NTK fluctuations, dNTK, ddNTK) are more entries of ``statistics``.
+    """
+
+    activation: Activation
+    n_inputs: int
+    statistics: tuple[Statistic, ...]
+    gram: sympy.ImmutableMatrix
+
+    hyper = HYPER
+    ratio = r
+
+    def __getitem__(self, name: str) -> Statistic:
+        for s in self.statistics:
+            if s.name == name:
+                return s
+        raise KeyError(f"Recursion has no statistic {name!r}; it has {[s.name for s in self.statistics]}.")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.statistics)
+
+    def update(self, name: str) -> sympy.Expr | sympy.Array:
+        """The update of ``name``; a scalar for a single input."""
+        u = self[name].update
+        return u[(0,) * u.rank()] if self.n_inputs == 1 else u
+
+    def step(self, state: dict, values: dict) -> dict:
+        """One exact layer step: ``state`` maps names to arrays of values, ``values`` the hyperparameters."""
+        subs = dict(values)
+        for s in self.statistics:
+            subs.update(zip(s.symbols.flat if hasattr(s.symbols, "flat") else _flat(s.symbols), _flat(state[s.name])))
+        return {s.name: s.update.subs(subs).doit() for s in self.statistics}
+
+    def iterate(self, depth: int, gram: object, **values: object) -> list[dict]:
+        """Exact per-layer values ``[{name: array}, ...]`` for layers ``1..depth``.
+
+        ``values`` give ``C_W, C_b, lambda_W, lambda_b`` and optionally ``widths`` (hidden widths,
+        for the ratios ``r``); anything not given stays symbolic.
+        """
+        widths = values.pop("widths", None)
+        hyper = {sym: sympy.sympify(values[str(sym)]) for sym in HYPER if str(sym) in values}
+        X = sympy.ImmutableMatrix(gram)
+        first = {s.name: s.initial.subs(dict(zip(_flat(self.gram), _flat(X)))).subs(hyper) for s in self.statistics}
+        layers = [first]
+        for l in range(1, depth):
+            ratio = 1 if widths is None or l == 1 else sympy.Rational(widths[l - 1], widths[l - 2])
+            layers.append(self.step(layers[-1], {**hyper, r: ratio}))
+        return layers
+
+    def latex(self) -> str:
+        rows = [rf"{s.name}' &= {sympy.latex(self.update(s.name))}" for s in self.statistics]
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def __str__(self) -> str:
+        lines = [f"Recursion for {self.activation.name}, {self.n_inputs} input(s):"]
+        for s in self.statistics:
+            lines.append(f"  {s.name}' = {self.update(s.name)}    [{s.description}]")
+        return "\n".join(lines)
+
+
+def _flat(a) -> list:
+    if isinstance(a, (sympy.MatrixBase, sympy.NDimArray)):
+        return list(a) if isinstance(a, sympy.MatrixBase) else list(sympy.flatten(a.tolist()))
+    return [a]
+
+
+def _two_point(act: Activation, K: sympy.Matrix, a: int, b: int, deriv: int = 0) -> sympy.Expr:
+    """``<sigma^(k)(z_a) sigma^(k)(z_b)>`` as a function of the kernel symbols (closed form if known)."""
+    s = activation_function(act)
+    zs = sympy.symbols("z1 z2", real=True)
+    if a == b:
+        f = sympy.diff(s(zs[0]), zs[0], deriv) ** 2
+        return GaussianExpectation(f, zs[:1], sub_kernel(K, [a])).doit()
+    f = sympy.diff(s(zs[0]), zs[0], deriv) * sympy.diff(s(zs[1]), zs[1], deriv)
+    return GaussianExpectation(f, zs, sub_kernel(K, [a, b])).doit()
+
+
+def _four_point(act: Activation, K: sympy.Matrix, idx: tuple[int, ...]) -> sympy.Expr:
+    s = activation_function(act)
+    distinct = sorted(set(idx))
+    zs = sympy.symbols(f"z1:{len(distinct) + 1}", real=True)
+    f = sympy.Mul(*[s(zs[distinct.index(i)]) for i in idx])
+    return GaussianExpectation(f, zs, sub_kernel(K, distinct)).doit()
+
+
+@lru_cache(maxsize=64)
+def finite_width_recursion(act: Activation, n_inputs: int = 1) -> Recursion:
+    r"""The recursions of :math:`K, V, K^{\{1\}}, \Theta` for ``n_inputs`` inputs, in symbolic hyperparameters.
+
+    Example:
+        >>> from nntheory.theory import activation
+        >>> rec = finite_width_recursion(activation("relu"))
+        >>> rec.update("K")
+        C_W*K/2 + C_b
+        >>> rec.update("V")
+        5*C_W**2*K**2/4 + C_W**2*V*r/4
+    """
+    m = n_inputs
+    K = kernel_symbols(m, "K")
+    X = kernel_symbols(m, "X")
+    K1 = kernel_symbols(m, "K1")
+    Th = kernel_symbols(m, "Theta")
+    Vs = _V_symbols(m)
+    P = pairs(m)
+    Ksym = {p: K[p] for p in P}
+
+    G = {p: _two_point(act, K, *p) for p in P}
+    dG = {p: {q: sympy.diff(G[p], Ksym[q]) for q in P} for p in P}
+    T = {p: _two_point(act, K, *p, deriv=1) for p in P}
+
+    def V_of(p, q):
+        return Vs[V_index(*p, *q)]
+
+    four = {}
+    V_upd = {}
+    for key in Vs:
+        p, q = key
+        idx = p + q
+        if idx not in four:
+            four[idx] = _four_point(act, K, idx)
+        carried = sum(dG[p][s] * dG[q][t] * V_of(s, t) for s in P for t in P if dG[p][s] != 0 and dG[q][t] != 0)
+        V_upd[key] = C_W**2 * (four[idx] - G[p] * G[q]) + r * C_W**2 * carried
+
+    K1_upd = {}
+    for p in P:
+        lin = sum(dG[p][s] * K1[s] for s in P)
+        quad = sum(sympy.diff(dG[p][s], Ksym[t]) * V_of(s, t) for s in P for t in P if dG[p][s] != 0)
+        K1_upd[p] = r * (C_W * lin + C_W / 2 * quad)
+
+    def sym_entry(d, a, b):
+        return d[_pair(a, b)]
+
+    zero2 = _matrix(m, lambda a, b: 0)
+    zero4 = _array4(m, lambda a, b, c, d: 0)
+    stats = (
+        Statistic(
+            "K", 0, "kernel <z_a z_b>, leading order",
+            _matrix(m, lambda a, b: K[a, b]),
+            _matrix(m, lambda a, b: C_b + C_W * sym_entry(G, a, b)),
+            _matrix(m, lambda a, b: C_b + C_W * X[a, b]),
+        ),
+        Statistic(
+            "V", 1, "four-point vertex: connected <z_i z_i z_j z_j> = V/n_{l-1}, i != j",
+            _array4(m, lambda a, b, c, d: Vs[V_index(a, b, c, d)]),
+            _array4(m, lambda a, b, c, d: V_upd[V_index(a, b, c, d)]),
+            zero4,
+        ),
+        Statistic(
+            "K1", 1, "NLO kernel correction: <z_a z_b> = K + K1/n_{l-1}",
+            _matrix(m, lambda a, b: K1[a, b]),
+            _matrix(m, lambda a, b: sym_entry(K1_upd, a, b)),
+            zero2,
+        ),
+        Statistic(
+            "Theta", 0, "NTK mean, leading order",
+            _matrix(m, lambda a, b: Th[a, b]),
+            _matrix(m, lambda a, b: lambda_b + lambda_W * sym_entry(G, a, b) + C_W * sym_entry(T, a, b) * Th[a, b]),
+            _matrix(m, lambda a, b: lambda_b + lambda_W * X[a, b]),
+        ),
+    )
+    return Recursion(activation=act, n_inputs=m, statistics=stats, gram=X)
