@@ -112,6 +112,16 @@ class Recursion:
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.statistics)
 
+    def restrict(self, names: tuple[str, ...]) -> "Recursion":
+        """The sub-recursion of ``names``; raises if a kept update needs a dropped statistic."""
+        keep = tuple(self[n] for n in names)
+        dropped = set().union(*(set(sympy.flatten(s.symbols.tolist())) for s in self.statistics if s.name not in names))
+        for s in keep:
+            need = s.update.free_symbols & dropped
+            if need:
+                raise ValueError(f"restrict: {s.name} needs {sorted(map(str, need))}; keep those statistics too.")
+        return Recursion(self.activation, self.n_inputs, keep, self.gram)
+
     def update(self, name: str) -> sympy.Expr | sympy.Array:
         """The update of ``name``; a scalar for a single input."""
         u = self[name].update
