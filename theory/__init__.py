@@ -15,7 +15,13 @@ from nntheory.theory._activations import parse_activation as parse_activation
 from nntheory.theory._activations import scale_invariant as scale_invariant
 from nntheory.theory._activations import z as z
 from nntheory.theory._closed_forms import orthant_moment as orthant_moment
+from nntheory.theory._network import NetworkSpec as NetworkSpec
+from nntheory.theory._recursions import Recursion as Recursion
+from nntheory.theory._recursions import Statistic as Statistic
+from nntheory.theory._recursions import finite_width_recursion as finite_width_recursion
 from nntheory.theory._closed_forms import wick_moment as wick_moment
+from nntheory.theory._criticality import Criticality as Criticality
+from nntheory.theory._criticality import criticality as criticality
 from nntheory.theory._gaussian import GaussianExpectation as GaussianExpectation
 from nntheory.theory._gaussian import activation_function as activation_function
 from nntheory.theory._gaussian import gaussian_expectation as gaussian_expectation
@@ -24,9 +30,15 @@ from nntheory.theory._gaussian import kernel_symbols as kernel_symbols
 __all__ = [
     "Activation",
     "BUILTIN_ACTIVATIONS",
+    "Criticality",
     "GaussianExpectation",
+    "NetworkSpec",
+    "Recursion",
+    "Statistic",
     "activation",
     "activation_function",
+    "criticality",
+    "finite_width_recursion",
     "gaussian_expectation",
     "kernel_symbols",
     "leaky_relu",

@@ -1,0 +1,91 @@
+"""The ``nntheory`` command line: one entry point, a subcommand per job.
+
+Data go to stdout (JSON with sorted keys) or to files; progress and logs go to stderr. ``--help`` and
+``--version`` import neither JAX nor sympy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from nntheory._version import __version__
+
+ACTIVATION_HELP = "built-in name (linear, relu, leaky_relu, tanh, erf, gelu, gelu_tanh, silu, softplus, sigmoid) or an expression in one variable, e.g. 'x*erf(x)'"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nntheory", description="Derive, compile and validate finite-width statistics of neural networks.")
+    p.add_argument("--version", action="version", version=f"nntheory {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("recursions", help="per-layer K, V, K1, Theta from the compiled recursions")
+    r.add_argument("--activation", required=True, help=ACTIVATION_HELP)
+    r.add_argument("--C_W", "--C-W", dest="C_W", default="critical", help="weight variance (> 0), or 'critical' (default)")
+    r.add_argument("--C_b", "--C-b", dest="C_b", default=None, help="bias variance (>= 0); default: the critical value with --C_W critical, else 0")
+    r.add_argument("--depth", type=int, required=True, help="number of layers L >= 1")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--x2", default=None, help="single input: x^2 = |x|^2/n_0 (> 0); default 1")
+    g.add_argument("--gram", default=None, help="several inputs: Gram matrix x_a.x_b/n_0 as JSON, e.g. '[[1,0.6],[0.6,1.5]]'")
+    r.add_argument("--lambda-b", dest="lambda_b", default="1", help="NTK bias learning-rate factor (>= 0)")
+    r.add_argument("--lambda-W", dest="lambda_W", default="1", help="NTK weight learning-rate factor (>= 0)")
+    r.add_argument("--widths", default=None, help="hidden widths n_1..n_{L-1}, comma separated (only their ratios enter); default equal")
+    r.add_argument("--format", choices=("json", "table"), default="json")
+
+    v = sub.add_parser("validate", help="the main job: theory vs Monte Carlo ensembles over a width sweep")
+    v.add_argument("--activation", action="append", default=None, help=ACTIVATION_HELP + " (repeatable; default relu, tanh, gelu)")
+    v.add_argument("--depth", type=int, default=6)
+    v.add_argument("--widths", default="32,64,128,256", help="comma-separated widths (at least 3)")
+    v.add_argument("--n-nets", dest="n_nets", type=int, default=1000, help="networks per width")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--z-max", dest="z_max", type=float, default=4.0, help="largest accepted |z| of a check")
+    v.add_argument("--off-critical", dest="off", default="1.5,0.2", help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")
+    v.add_argument("--out", default="nntheory-out", help="output folder (results.json, table.txt, plots)")
+
+    sub.add_parser("env", help="versions of nntheory, sympy, jax and the devices: paste into bug reports")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from nntheory.errors import NNTheoryError
+
+    try:
+        if args.command == "recursions":
+            from nntheory._cli_recursions import run_recursions
+
+            return run_recursions(args)
+        if args.command == "validate":
+            from nntheory._cli_validate import run_validate
+
+            return run_validate(args)
+        if args.command == "env":
+            return _env()
+    except NNTheoryError as exc:
+        print(f"nntheory {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _env() -> int:
+    import platform
+
+    import jax
+    import numpy
+    import sympy
+
+    info = {
+        "nntheory": __version__, "python": platform.python_version(), "sympy": sympy.__version__,
+        "numpy": numpy.__version__, "jax": jax.__version__, "devices": [str(d) for d in jax.devices()],
+    }
+    print(json.dumps(info, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

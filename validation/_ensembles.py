@@ -1,0 +1,161 @@
+r"""Monte Carlo ensembles of real fully connected networks at initialization (PDLT conventions).
+
+For each network we record, at every layer :math:`l`, per-network summaries from which every
+statistic is estimated with standard errors over independent networks:
+
+* ``S2[a, b]``: :math:`\frac1n\sum_i z_{i;a} z_{i;b}` (estimates :math:`K + K^{\{1\}}/n`);
+* ``C4[p, q]``: cross-neuron :math:`\frac{1}{n(n-1)}\sum_{i\ne j} z_{i;p} z_{j;q}` for input pairs
+  :math:`p, q` (:math:`z_{i;p} = z_{i;a}z_{i;b}`), from which :math:`V` comes (``i != j``; the
+  single-neuron fourth cumulant is a different object, :math:`3V/n`);
+* ``M4[a]``: :math:`\frac1n\sum_i z_{i;a}^4` (single-neuron kurtosis);
+* ``NTK[a, b]``: the empirical NTK :math:`\hat\Theta_{ii;ab}` averaged over a few neurons :math:`i`,
+  from exact backpropagated Jacobian contractions
+  :math:`\sum_k [\lambda_b\,\delta^{(k)}_a\!\cdot\delta^{(k)}_b + \frac{\lambda_W}{n_{k-1}}
+  (\delta^{(k)}_a\!\cdot\delta^{(k)}_b)(\sigma^{(k-1)}_a\!\cdot\sigma^{(k-1)}_b)]`.
+
+Networks are sampled in chunks (memory stays bounded), vmapped within a chunk; with several devices
+the chunk is sharded over them (``jax.sharding``), which is how ensembles scale past one device.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy
+
+from nntheory.numerics import compile_expr
+from nntheory.theory import Activation, z
+
+__all__ = ["EnsembleSpec", "EnsembleSummaries", "sample_ensemble", "activation_fns"]
+
+
+@dataclass(frozen=True)
+class EnsembleSpec:
+    """What to sample: ``depth`` layers of width ``width`` (all layers, including the last)."""
+
+    activation: Activation
+    depth: int
+    width: int
+    C_W: float
+    C_b: float
+    lambda_W: float = 1.0
+    lambda_b: float = 1.0
+    ntk_neurons: int = 4
+
+    def __post_init__(self) -> None:
+        if self.depth < 1 or self.width < 2:
+            raise ValueError(f"EnsembleSpec: depth >= 1 and width >= 2 required, got depth={self.depth}, width={self.width}.")
+        if self.C_W <= 0 or self.C_b < 0:
+            raise ValueError(f"EnsembleSpec: C_W > 0 and C_b >= 0 required, got C_W={self.C_W}, C_b={self.C_b}.")
+
+
+@dataclass(frozen=True)
+class EnsembleSummaries:
+    """Per-network summaries, leading axis = network: ``S2 (N,L,m,m)``, ``C4 (N,L,P,P)``, ``M4 (N,L,m)``,
+    ``NTK (N,L,m,m)``; ``pairs`` lists the input pairs ``p = (a <= b)``."""
+
+    spec: EnsembleSpec
+    inputs: np.ndarray
+    S2: np.ndarray
+    C4: np.ndarray
+    M4: np.ndarray
+    NTK: np.ndarray
+    pairs: tuple[tuple[int, int], ...]
+
+    @property
+    def n_nets(self) -> int:
+        return self.S2.shape[0]
+
+
+def activation_fns(act: Activation) -> tuple[Callable, Callable]:
+    """JAX callables for sigma and sigma', compiled through the one seam."""
+    return compile_expr(act.expr, [z]), compile_expr(sympy.diff(act.expr, z), [z])
+
+
+def _one_network(key, X, spec: EnsembleSpec, sig, dsig, pairs):
+    n, L = spec.width, spec.depth
+    m, n0 = X.shape
+    keys = jax.random.split(key, 2 * L)
+    prev = X  # (m, n_prev)
+    Ws, zs, acts = [], [], [X]
+    for l in range(L):
+        fan_in = prev.shape[1]
+        W = jax.random.normal(keys[2 * l], (n, fan_in), X.dtype) * jnp.sqrt(spec.C_W / fan_in)
+        b = jax.random.normal(keys[2 * l + 1], (n,), X.dtype) * jnp.sqrt(spec.C_b)
+        zl = prev @ W.T + b  # (m, n)
+        Ws.append(W)
+        zs.append(zl)
+        prev = sig(zl)
+        acts.append(prev)
+    pa, pb = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    S2, C4, M4, NTK = [], [], [], []
+    for l in range(L):
+        zl = zs[l]
+        S2.append(zl @ zl.T / n)
+        A = zl[pa] * zl[pb]  # (P, n)
+        s = A.sum(1)
+        C4.append((s[:, None] * s[None, :] - A @ A.T) / (n * (n - 1)))
+        M4.append(jnp.mean(zl**4, axis=1))
+        NTK.append(_ntk_diag(l, Ws, zs, acts, dsig, spec))
+    return jnp.stack(S2), jnp.stack(C4), jnp.stack(M4), jnp.stack(NTK)
+
+
+def _ntk_diag(l, Ws, zs, acts, dsig, spec):
+    """Mean over neurons i < ntk_neurons of Theta_hat_{ii;ab} at layer l (0-based), by backprop."""
+    k = spec.ntk_neurons
+    n = spec.width
+    m = zs[l].shape[0]
+    delta = jnp.broadcast_to(jnp.eye(n, dtype=zs[l].dtype)[:k][:, None, :], (k, m, n))  # (k, m, n)
+    total = jnp.zeros((k, m, m), zs[l].dtype)
+    for layer in range(l, -1, -1):
+        dd = jnp.einsum("kan,kbn->kab", delta, delta)
+        aa = acts[layer] @ acts[layer].T  # activations feeding this layer (x for the first)
+        total = total + spec.lambda_b * dd + spec.lambda_W / acts[layer].shape[1] * dd * aa
+        if layer > 0:
+            delta = jnp.einsum("kan,nj->kaj", delta, Ws[layer]) * dsig(zs[layer - 1])[None]
+    return total.mean(0)
+
+
+def sample_ensemble(
+    spec: EnsembleSpec,
+    inputs: np.ndarray,
+    *,
+    key: jax.Array,
+    n_nets: int,
+    chunk: int = 256,
+    progress: bool = False,
+) -> EnsembleSummaries:
+    """Sample ``n_nets`` networks and return their per-network summaries (float64 if x64 is on)."""
+    X = jnp.asarray(inputs)
+    if X.ndim != 2:
+        raise ValueError(f"sample_ensemble: inputs must be (n_inputs, n_0), got shape {X.shape}.")
+    if n_nets < 2:
+        raise ValueError(f"sample_ensemble: n_nets must be >= 2 for standard errors, got {n_nets}.")
+    m = X.shape[0]
+    pairs = tuple((a, b) for a in range(m) for b in range(a, m))
+    sig, dsig = activation_fns(spec.activation)
+    batched = jax.jit(jax.vmap(lambda k: _one_network(k, X, spec, sig, dsig, pairs)))
+    devices = jax.devices()
+    sharding = None
+    if len(devices) > 1 and chunk % len(devices) == 0:
+        mesh = jax.sharding.Mesh(np.array(devices), ("nets",))
+        sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("nets"))
+    keys = jax.random.split(key, n_nets)
+    parts = []
+    for start in range(0, n_nets, chunk):
+        kc = keys[start : start + chunk]
+        if sharding is not None and kc.shape[0] == chunk:
+            kc = jax.device_put(kc, sharding)
+        parts.append(jax.tree_util.tree_map(np.asarray, batched(kc)))
+        if progress:
+            done = min(start + chunk, n_nets)
+            print(f"\r  {spec.activation.name} n={spec.width}: {done}/{n_nets} networks", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    S2, C4, M4, NTK = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    return EnsembleSummaries(spec, np.asarray(inputs), S2, C4, M4, NTK, pairs)
