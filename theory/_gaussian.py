@@ -39,8 +39,9 @@ class ActivationFunction(sympy.Function):
     nargs = 1
     activation: Activation
 
-    def _latex(self, printer: object) -> str:  # pragma: no cover - printing only
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])  # type: ignore[attr-defined]
+    def _latex(self, printer: object, exp: object = None) -> str:
+        base = r"\sigma\left(%s\right)" % printer._print(self.args[0])  # type: ignore[attr-defined]
+        return base if exp is None else r"%s^{%s}" % (base, exp)
 
 
 @lru_cache(maxsize=None)
