@@ -138,16 +138,22 @@ class Recursion:
         """Exact per-layer values ``[{name: array}, ...]`` for layers ``1..depth``.
 
         ``values`` give ``C_W, C_b, lambda_W, lambda_b`` and optionally ``widths`` (hidden widths,
-        for the ratios ``r``); anything not given stays symbolic.
+        for the ratios ``r``); anything not given stays symbolic. ``precision=D`` evaluates each
+        layer's closed forms to ``D`` significant digits (mpmath) instead of keeping nested exact
+        expressions, which grow with depth; inert expectations stay inert.
         """
         widths = values.pop("widths", None)
+        precision = values.pop("precision", None)
         hyper = {sym: sympy.sympify(values[str(sym)]) for sym in HYPER if str(sym) in values}
         X = sympy.ImmutableMatrix(gram)
         first = {s.name: s.initial.subs(dict(zip(_flat(self.gram), _flat(X)))).subs(hyper) for s in self.statistics}
         layers = [first]
         for l in range(1, depth):
             ratio = 1 if widths is None or l == 1 else sympy.Rational(widths[l - 1], widths[l - 2])
-            layers.append(self.step(layers[-1], {**hyper, r: ratio}))
+            nxt = self.step(layers[-1], {**hyper, r: ratio})
+            if precision is not None:
+                nxt = {k: v.applyfunc(lambda e: sympy.N(e, precision)) for k, v in nxt.items()}
+            layers.append(nxt)
         return layers
 
     def latex(self) -> str:

@@ -24,9 +24,9 @@ def test_compile_expr_rejects_missing_symbols():
 
 def test_half_range_rule_integrates_moments():
     x, w = half_range_rule(40)
-    for p in range(0, 60, 7):
+    for p in range(0, 30, 3):  # exact for degree < 80; above ~30 the float64 nodes limit it (1e-12 at 36)
         ref = float(mpmath.mpf(2) ** (mpmath.mpf(p - 1) / 2) * mpmath.gamma(mpmath.mpf(p + 1) / 2))
-        assert abs((w * x**p).sum() / ref - 1) < 1e-12
+        assert abs((w * x**p).sum() / ref - 1) < 1e-13
 
 
 @pytest.mark.parametrize("name", ["tanh", "gelu", "gelu_tanh", "silu", "softplus", "sigmoid"])
@@ -72,17 +72,22 @@ def test_kinked_quadrature_matches_closed_form():
     assert abs(float(f(2.0, 1.0)) / ref - 1) < 1e-10
 
 
-@pytest.mark.parametrize("name,C_W,C_b", [("relu", 2.0, 0.0), ("relu", 1.7, 0.3), ("erf", 1.1, 0.2), ("linear", 0.9, 0.1)])
-def test_compiled_recursion_matches_exact_iteration(name, C_W, C_b):
+ALL = ("K", "K1", "Theta", "V")
+
+
+# erf: <erf^4> has no closed form, so only K and Theta are exact there
+@pytest.mark.parametrize("name,C_W,C_b,stats", [("relu", 2.0, 0.0, ALL), ("relu", 1.7, 0.3, ALL),
+                                                ("erf", 1.1, 0.2, ("K", "Theta")), ("linear", 0.9, 0.1, ALL)])
+def test_compiled_recursion_matches_exact_iteration(name, C_W, C_b, stats):
     act = activation(name)
     gram = [[sympy.Rational(3, 2), sympy.Rational(1, 2)], [sympy.Rational(1, 2), 1]]
     rec = finite_width_recursion(act, 2)
     cw, cb = sympy.nsimplify(C_W), sympy.nsimplify(C_b)
-    exact = rec.iterate(4, gram, C_W=cw, C_b=cb, lambda_W=1, lambda_b=1)
+    exact = rec.iterate(4, gram, C_W=cw, C_b=cb, lambda_W=1, lambda_b=1, precision=40)
     comp = compile_recursion(rec)(np.array(gram, dtype=float), depth=4, C_W=C_W, C_b=C_b)
     for l in range(4):
-        for stat in ("K", "K1", "Theta", "V"):
-            ex = np.array(sympy.N(exact[l][stat], 30).tolist(), dtype=float) if hasattr(exact[l][stat], "tolist") else None
+        for stat in stats:
+            ex = np.vectorize(lambda e: float(sympy.N(e, 30)))(np.array(exact[l][stat].tolist(), dtype=object))
             np.testing.assert_allclose(np.asarray(comp[stat][l]), ex, rtol=1e-12, atol=1e-13)
 
 
