@@ -44,10 +44,19 @@ def main():
     # forward matmuls + NTK backprop (k neurons, m inputs, l layers back for each layer l)
     flops = a.n_nets * (2 * m * n * n * L + 2 * k * m * n * n * L * (L - 1) / 2)
     peak = matmul_peak()
+    # the same number of Gaussian weights drawn alone (threefry on CPU), to show where the time goes
+    draw = jax.jit(lambda k: jax.random.normal(k, (a.n_nets // 8, L, n, n)).sum())
+    draw(jax.random.key(2)).block_until_ready()
+    t = time.perf_counter()
+    for i in range(8):
+        draw(jax.random.key(3 + i)).block_until_ready()
+    t_rng = time.perf_counter() - t
     print(f"width {n}, depth {L}, {m} inputs, {a.n_nets} networks: {dt:.2f} s")
     print(f"throughput: {a.n_nets * L / dt:.4g} network-layers/s, {a.n_nets / dt:.4g} networks/s")
     print(f"model flops {flops / dt / 1e9:.3g} GFLOP/s vs measured float64 matmul peak {peak / 1e9:.3g} GFLOP/s "
           f"-> {flops / dt / peak:.1%} of peak")
+    print(f"drawing the {a.n_nets * L * n * n:.3g} weights alone takes {t_rng:.2f} s ({t_rng / dt:.0%} of the run): "
+          "at few inputs per network the run is bound by random-number generation, not by matmuls")
 
 
 if __name__ == "__main__":
