@@ -1,5 +1,6 @@
 """Compile symbolic results into JAX: one sympy -> JAX seam (:func:`compile_expr`), Gaussian quadrature,
-and compiled layer-to-layer recursions (``lax.scan`` over layers)."""
+compiled layer-to-layer recursions (``lax.scan`` over layers), SO(3) tables and recursions
+(Clebsch–Gordan, Wigner d/D, real spherical harmonics, tensor products) and table export."""
 
 from nntheory.numerics._compile import compile_expr as compile_expr
 from nntheory.numerics._compile import explicit_integrand as explicit_integrand
@@ -10,9 +11,41 @@ from nntheory.numerics._quadrature import half_range_rule as half_range_rule
 from nntheory.numerics._recursions import CompiledRecursion as CompiledRecursion
 from nntheory.numerics._recursions import compile_recursion as compile_recursion
 from nntheory.numerics._recursions import pairwise_statistics as pairwise_statistics
+from nntheory.numerics._export import load_table_npz as load_table_npz
+from nntheory.numerics._export import table_bytes as table_bytes
+from nntheory.numerics._export import write_table as write_table
+from nntheory.numerics._so3 import LookupTable as LookupTable
+from nntheory.numerics._so3 import cg_blocks as cg_blocks
+from nntheory.numerics._so3 import cg_table as cg_table
+from nntheory.numerics._so3 import real_basis_change_matrix as real_basis_change_matrix
+from nntheory.numerics._so3 import real_spherical_harmonics as real_spherical_harmonics
+from nntheory.numerics._so3 import round_exact as round_exact
+from nntheory.numerics._so3 import sh_table as sh_table
+from nntheory.numerics._so3 import tensor_product as tensor_product
+from nntheory.numerics._so3 import wigner_D_matrix as wigner_D_matrix
+from nntheory.numerics._so3 import wigner_D_real_matrix as wigner_D_real_matrix
+from nntheory.numerics._so3 import wigner_d_half_pi as wigner_d_half_pi
+from nntheory.numerics._so3 import wigner_d_matrix as wigner_d_matrix
+from nntheory.numerics._so3 import wigner_d_table as wigner_d_table
 
 __all__ = [
     "CompiledRecursion",
+    "LookupTable",
+    "cg_blocks",
+    "cg_table",
+    "load_table_npz",
+    "real_basis_change_matrix",
+    "real_spherical_harmonics",
+    "round_exact",
+    "sh_table",
+    "table_bytes",
+    "tensor_product",
+    "wigner_D_matrix",
+    "wigner_D_real_matrix",
+    "wigner_d_half_pi",
+    "wigner_d_matrix",
+    "wigner_d_table",
+    "write_table",
     "QuadratureConfig",
     "compile_expr",
     "compile_recursion",

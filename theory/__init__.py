@@ -5,6 +5,9 @@ Conventions (Roberts–Yaida–Hanin, *The Principles of Deep Learning Theory*, 
 ``K`` kernel, ``V`` four-point vertex (``Cov(z_i^2, z_j^2) = V/n_{l-1}``, ``i != j``), ``K1`` the
 NLO kernel correction (mean metric ``G = K + K1/n_{l-1}``), ``Theta`` the NTK mean with learning-rate
 factors ``lambda_b`` and ``lambda_W/n_{l-1}``.
+
+SO(3)/SU(2): exact 3j/CG/6j/9j (Python integers), Wigner d/D, spherical harmonics, real bases and
+real CG tensors; conventions in ``nntheory.theory._so3`` (Condon–Shortley, ZYZ active, m ascending).
 """
 
 from nntheory.theory._activations import BUILTIN_ACTIVATIONS as BUILTIN_ACTIVATIONS
@@ -26,9 +29,47 @@ from nntheory.theory._gaussian import GaussianExpectation as GaussianExpectation
 from nntheory.theory._gaussian import activation_function as activation_function
 from nntheory.theory._gaussian import gaussian_expectation as gaussian_expectation
 from nntheory.theory._gaussian import kernel_symbols as kernel_symbols
+from nntheory.theory._so3 import clebsch_gordan_tensor as clebsch_gordan_tensor
+from nntheory.theory._so3 import e3nn_basis_change as e3nn_basis_change
+from nntheory.theory._so3 import e3nn_clebsch_gordan as e3nn_clebsch_gordan
+from nntheory.theory._so3 import projections as projections
+from nntheory.theory._so3 import real_basis_change as real_basis_change
+from nntheory.theory._so3 import rotation_matrix as rotation_matrix
+from nntheory.theory._so3 import spherical_harmonics as spherical_harmonics
+from nntheory.theory._so3 import wigner_D as wigner_D
+from nntheory.theory._so3 import wigner_D_real as wigner_D_real
+from nntheory.theory._so3 import wigner_small_d as wigner_small_d
+from nntheory.theory._su2 import ExactValue as ExactValue
+from nntheory.theory._su2 import clebsch_gordan as clebsch_gordan
+from nntheory.theory._su2 import exact_3j as exact_3j
+from nntheory.theory._su2 import exact_6j as exact_6j
+from nntheory.theory._su2 import exact_9j as exact_9j
+from nntheory.theory._su2 import exact_clebsch_gordan as exact_clebsch_gordan
+from nntheory.theory._su2 import wigner_3j as wigner_3j
+from nntheory.theory._su2 import wigner_6j as wigner_6j
+from nntheory.theory._su2 import wigner_9j as wigner_9j
 
 __all__ = [
     "Activation",
+    "ExactValue",
+    "clebsch_gordan",
+    "clebsch_gordan_tensor",
+    "e3nn_basis_change",
+    "e3nn_clebsch_gordan",
+    "exact_3j",
+    "exact_6j",
+    "exact_9j",
+    "exact_clebsch_gordan",
+    "projections",
+    "real_basis_change",
+    "rotation_matrix",
+    "spherical_harmonics",
+    "wigner_3j",
+    "wigner_6j",
+    "wigner_9j",
+    "wigner_D",
+    "wigner_D_real",
+    "wigner_small_d",
     "BUILTIN_ACTIVATIONS",
     "Criticality",
     "GaussianExpectation",

@@ -43,6 +43,20 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--off-critical", dest="off", default="1.5,0.2", help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")
     v.add_argument("--out", default="nntheory-out", help="output folder (results.json, table.txt, plots)")
 
+    t = sub.add_parser("tables", help="lookup tables for equivariant layers: CG / 3j, Wigner d, spherical harmonics")
+    t.add_argument("kind", choices=("cg", "wigner-d", "sh"))
+    t.add_argument("--lmax", type=int, required=True, help="largest degree l (>= 0)")
+    t.add_argument("--basis", choices=("real", "complex"), default="real")
+    t.add_argument("--normalization", default=None,
+                   help="cg: cg (default), 3j or unit (unit Frobenius per triple); sh: component (default), integral or norm")
+    t.add_argument("--dtype", choices=("float32", "float64"), default="float64")
+    t.add_argument("--format", choices=("npz", "json", "c-header"), default="npz")
+    t.add_argument("--method", choices=("exact", "recursion"), default="exact",
+                   help="cg: exact (correctly rounded, default) or recursion (fast float64, large lmax)")
+    t.add_argument("--beta", default=None, help="wigner-d: the angle (default pi/2, exact); other values use the float recursion")
+    t.add_argument("--name", default=None, help="C identifier prefix for c-header output")
+    t.add_argument("-o", "--output", required=True, help="output file; a FILE.provenance.json sidecar is written beside it")
+
     sub.add_parser("env", help="versions of nntheory, sympy, jax and the devices: paste into bug reports")
     return p
 
@@ -64,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             from nntheory._cli_validate import run_validate
 
             return run_validate(args)
+        if args.command == "tables":
+            from nntheory._cli_tables import run_tables
+
+            if args.kind == "cg" and args.normalization is None:
+                args.normalization = "cg"
+            return run_tables(args)
         if args.command == "env":
             return _env()
     except NNTheoryError as exc:

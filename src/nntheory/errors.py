@@ -1,6 +1,6 @@
 """Exception types of nntheory. All derive from ``ValueError`` so callers can catch broadly."""
 
-__all__ = ["NNTheoryError", "ActivationError", "SpecError", "KernelError"]
+__all__ = ["NNTheoryError", "ActivationError", "SpecError", "KernelError", "SpinError"]
 
 
 class NNTheoryError(ValueError):
@@ -17,3 +17,7 @@ class SpecError(NNTheoryError):
 
 class KernelError(NNTheoryError):
     """A kernel / Gram matrix that is not symmetric positive definite."""
+
+
+class SpinError(NNTheoryError):
+    """An angular momentum, projection or coupling that is not valid (|m| > j, j + m not integer, ...)."""
