@@ -68,6 +68,14 @@ def _float_text(x: float, dtype: str) -> str:
     return repr(float(x))  # shortest round-trip representation
 
 
+def _c_float(x: float, dtype: str) -> str:
+    """A C floating literal (always has '.' or an exponent, so the 'f' suffix is valid)."""
+    t = _float_text(x, dtype)
+    if not any(ch in t for ch in ".en"):
+        t += ".0"
+    return t + ("f" if dtype == "float32" else "")
+
+
 def _json_bytes(table) -> bytes:
     dtype = table.meta["dtype"]
     lines = []
@@ -85,7 +93,6 @@ def _c_header_bytes(table, name: str) -> bytes:
     meta = _meta(table)
     dtype = meta["dtype"]
     ctype = "float" if dtype == "float32" else "double"
-    suffix = "f" if dtype == "float32" else ""
     guard = f"NNTHEORY_{name.upper()}_H"
     n, width = table.index.shape
     vwidth = 1 if table.value.ndim == 1 else table.value.shape[1]
@@ -99,11 +106,11 @@ def _c_header_bytes(table, name: str) -> bytes:
     out.append("};")
     if vwidth == 1:
         out.append(f"static const {ctype} {name}_value[{max(n, 1)}] = {{")
-        out += [f"  {_float_text(v, dtype)}{suffix}," for v in table.value.tolist()] or ["  0"]
+        out += [f"  {_c_float(v, dtype)}," for v in table.value.tolist()] or ["  0"]
     else:
         out.append(f"/* value columns: {', '.join(meta.get('value', []))} */")
         out.append(f"static const {ctype} {name}_value[{max(n, 1)}][{vwidth}] = {{")
-        out += ["  {" + ", ".join(f"{_float_text(v, dtype)}{suffix}" for v in row) + "}," for row in table.value.tolist()] or ["  {0}"]
+        out += ["  {" + ", ".join(_c_float(v, dtype) for v in row) + "}," for row in table.value.tolist()] or ["  {0}"]
     out += ["};", "", f"#endif /* {guard} */", ""]
     if np.abs(table.index).max(initial=0) > 32767:  # pragma: no cover - l is far below this
         raise NNTheoryError("index does not fit int16")

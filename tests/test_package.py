@@ -22,13 +22,20 @@ def test_public_api_snapshot():
     import nntheory.numerics as N
     import nntheory.theory as T
 
-    assert T.__all__ == [
+    assert set(T.__all__) == {
         "Activation", "BUILTIN_ACTIVATIONS", "Criticality", "GaussianExpectation", "NetworkSpec", "Recursion",
         "Statistic", "activation", "activation_function", "criticality", "finite_width_recursion",
         "gaussian_expectation", "kernel_symbols", "leaky_relu", "orthant_moment", "parse_activation",
         "scale_invariant", "wick_moment", "z",
-    ]
-    assert "compile_expr" in N.__all__ and "compile_recursion" in N.__all__
+        # SO(3) / SU(2)
+        "ExactValue", "clebsch_gordan", "clebsch_gordan_tensor", "e3nn_basis_change", "e3nn_clebsch_gordan",
+        "exact_3j", "exact_6j", "exact_9j", "exact_clebsch_gordan", "projections", "real_basis_change",
+        "rotation_matrix", "spherical_harmonics", "wigner_3j", "wigner_6j", "wigner_9j", "wigner_D",
+        "wigner_D_real", "wigner_small_d",
+    }
+    assert len(T.__all__) == len(set(T.__all__))
+    assert all(hasattr(T, name) for name in T.__all__) and all(hasattr(N, name) for name in N.__all__)
+    assert "compile_expr" in N.__all__ and "compile_recursion" in N.__all__ and "cg_table" in N.__all__
 
 
 def test_doctests_of_installed_modules():
@@ -36,7 +43,8 @@ def test_doctests_of_installed_modules():
     import importlib
 
     for name in ["nntheory.theory._activations", "nntheory.theory._gaussian", "nntheory.theory._recursions",
-                 "nntheory.theory._criticality", "nntheory.numerics._compile"]:
+                 "nntheory.theory._criticality", "nntheory.numerics._compile", "nntheory.theory._su2",
+                 "nntheory.theory._so3"]:
         res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert res.failed == 0, name
         assert res.attempted > 0, name

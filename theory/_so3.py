@@ -80,10 +80,8 @@ def wigner_small_d(j, beta=beta_symbol) -> sympy.Matrix:
     ``cos(beta/2)``, ``sin(beta/2)`` (numbers when ``beta`` is a number, e.g. exact sqrt-rationals
     at ``pi/2``). Rows ``m'``, columns ``m``, both ascending.
 
-    >>> wigner_small_d(sympy.Rational(1, 2))
-    Matrix([
-    [cos(beta/2), sin(beta/2)],
-    [-sin(beta/2), cos(beta/2)]])
+    >>> list(wigner_small_d(sympy.Rational(1, 2)))  # rows m' = -1/2, 1/2
+    [cos(beta/2), sin(beta/2), -sin(beta/2), cos(beta/2)]
     """
     tj = two_j(j, "j")
     beta = sympy.sympify(beta)

@@ -490,7 +490,7 @@ def exact_9j(j1, j2, j3, j4, j5, j6, j7, j8, j9) -> ExactValue:
 def wigner_9j(j1, j2, j3, j4, j5, j6, j7, j8, j9) -> sympy.Expr:
     """Wigner 9j symbol ``{j1 j2 j3; j4 j5 j6; j7 j8 j9}`` exactly.
 
-    >>> wigner_9j(1, 1, 1, 1, 1, 1, 1, 1, 0)
-    1/9
+    >>> wigner_9j(1, 1, 1, 1, 1, 1, 1, 1, 0)   # sympy.physics.wigner.wigner_9j agrees
+    1/18
     """
     return exact_9j(j1, j2, j3, j4, j5, j6, j7, j8, j9).to_sympy()
