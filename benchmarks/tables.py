@@ -1,0 +1,107 @@
+"""Time to build all nonzero 3j symbols with l1, l2, l3 <= L, in one run, with ratios.
+
+nntheory exact (Python-integer Racah sums, then correctly rounded floats), nntheory float
+(stable recursion), sympy's wigner_3j (exact; sampled and extrapolated above L = 8), and where
+installed: spherical (numba recursion), e3nn-jax (its clebsch_gordan tensors), pywigxjpf.
+Usage: python benchmarks/tables.py [--L 8 16 32] [--sympy-max 8]
+"""
+
+import argparse
+import importlib.util
+import time
+
+import numpy as np
+
+from nntheory.numerics import cg_table
+
+
+def count_3j(L):
+    n = 0
+    for l1 in range(L + 1):
+        for l2 in range(L + 1):
+            for l3 in range(abs(l1 - l2), min(l1 + l2, L) + 1):
+                for m1 in range(-l1, l1 + 1):
+                    lo, hi = max(-l2, -l3 - m1), min(l2, l3 - m1)
+                    n += max(0, hi - lo + 1)
+    return n
+
+
+def time_sympy(L, budget=20.0):
+    from sympy.physics.wigner import wigner_3j
+
+    t0, done = time.perf_counter(), 0
+    total = count_3j(L)
+    rng = np.random.default_rng(0)
+    while time.perf_counter() - t0 < budget and done < total:
+        l1, l2 = (int(v) for v in rng.integers(0, L + 1, 2))
+        l3 = int(rng.integers(abs(l1 - l2), min(l1 + l2, L) + 1))
+        m1 = int(rng.integers(-l1, l1 + 1))
+        m2 = int(rng.integers(max(-l2, -l3 - m1), min(l2, l3 - m1) + 1))
+        wigner_3j(l1, l2, l3, m1, m2, -m1 - m2)
+        done += 1
+    dt = time.perf_counter() - t0
+    return dt / done * total, done < total
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--L", type=int, nargs="+", default=[8, 16, 32])
+    p.add_argument("--exact-max", type=int, default=16, help="largest L for the exact route")
+    a = p.parse_args()
+    have = {m: importlib.util.find_spec(m) is not None for m in ("spherical", "e3nn_jax", "pywigxjpf")}
+    print(f"peers installed: {have}")
+    for L in a.L:
+        row = {}
+        n = count_3j(L)
+        if L <= a.exact_max:
+            t = time.perf_counter()
+            tab = cg_table(L, basis="complex", normalization="3j")
+            row["nntheory exact"] = time.perf_counter() - t
+            assert len(tab) <= n
+        t = time.perf_counter()
+        tab = cg_table(L, basis="complex", normalization="3j", method="recursion")
+        row["nntheory float (recursion)"] = time.perf_counter() - t
+        ts, extrapolated = time_sympy(L)
+        row["sympy wigner_3j" + (" (extrapolated)" if extrapolated else "")] = ts
+        if have["spherical"]:
+            import spherical
+
+            spherical.Wigner3j(1, 1, 1, 0, 0)  # numba compile outside the timing
+            t = time.perf_counter()
+            calc = spherical.Wigner3jCalculator(L, L)
+            for l2 in range(L + 1):
+                for l3 in range(L + 1):
+                    for m2 in range(-l2, l2 + 1):
+                        for m3 in range(-l3, l3 + 1):
+                            calc.calculate(l2, l3, m2, m3)
+            row["spherical (numba recursion, all l1)"] = time.perf_counter() - t
+        if have["e3nn_jax"] and L <= 16:
+            import e3nn_jax
+
+            t = time.perf_counter()
+            for l1 in range(L + 1):
+                for l2 in range(L + 1):
+                    for l3 in range(abs(l1 - l2), min(l1 + l2, L) + 1):
+                        e3nn_jax.clebsch_gordan(l1, l2, l3)
+            row["e3nn-jax clebsch_gordan"] = time.perf_counter() - t
+        if have["pywigxjpf"]:
+            import pywigxjpf as wig
+
+            wig.wig_table_init(2 * L + 2, 3)
+            wig.wig_temp_init(2 * L + 2)
+            t = time.perf_counter()
+            for l1 in range(L + 1):
+                for l2 in range(L + 1):
+                    for l3 in range(abs(l1 - l2), min(l1 + l2, L) + 1):
+                        for m1 in range(-l1, l1 + 1):
+                            for m2 in range(max(-l2, -l3 - m1), min(l2, l3 - m1) + 1):
+                                wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 2 * m1, 2 * m2, -2 * m1 - 2 * m2)
+            row["pywigxjpf (exact-float, per symbol)"] = time.perf_counter() - t
+        print(f"\nL = {L}: {n} 3j symbols with m1 + m2 + m3 = 0 ({len(tab)} nonzero)")
+        base = row.get("sympy wigner_3j") or row.get("sympy wigner_3j (extrapolated)")
+        for k, v in row.items():
+            print(f"  {k:42s} {v:10.3f} s   sympy / this = {base / v:10.1f}x")
+
+
+if __name__ == "__main__":
+    main()
