@@ -66,7 +66,7 @@ def main():
         if have["spherical"]:
             import spherical
 
-            spherical.Wigner3j(1, 1, 1, 0, 0)  # numba compile outside the timing
+            spherical.Wigner3j(1, 1, 1, 0, 0, 0)  # numba compile outside the timing
             t = time.perf_counter()
             calc = spherical.Wigner3jCalculator(L, L)
             for l2 in range(L + 1):

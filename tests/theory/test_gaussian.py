@@ -2,7 +2,7 @@
 
 import mpmath
 import sympy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nntheory.theory import activation, activation_function, gaussian_expectation, kernel_symbols, orthant_moment, wick_moment
@@ -38,6 +38,7 @@ def test_relu_arccos_kernel():
     assert abs(sympy.N((val - ref).subs(pts), 40)) < 1e-35
 
 
+@settings(max_examples=10)  # each example is a nested mpmath quadrature (~10 s)
 @given(p=st.integers(0, 3), q=st.integers(0, 3), rho=st.floats(-0.95, 0.95))
 def test_orthant_moment_matches_mpmath(p, q, rho):
     val = float(orthant_moment(p, q).subs(sympy.Symbol("rho", real=True), sympy.Rational(rho)))
