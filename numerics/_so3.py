@@ -233,8 +233,9 @@ def _exact_block(l1: int, l2: int, L: int, basis: str, normalization: str, dtype
     out = np.zeros((2 * l1 + 1, 2 * l2 + 1, 2 * L + 1))
     exact = _exact_complex_values(l1, l2, L, normalization)
     if basis == "complex":
+        bits, emin = _dtype_bits(dtype)
         for (m1, m2, M), v in exact.items():
-            out[m1 + l1, m2 + l2, M + L] = round_exact(v, dtype)
+            out[m1 + l1, m2 + l2, M + L] = v.to_float(bits, emin)
         return out
     invariant = normalization == "3j"
     odd = (l1 + l2 + L) % 2

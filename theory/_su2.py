@@ -188,14 +188,16 @@ _PRIMES_CACHE: list[int] = [2]
 
 
 def _primes_upto(n: int) -> list[int]:
+    """The cached list of primes in ascending order, covering at least ``n`` (may go further)."""
     if _PRIMES_CACHE[-1] < n:
-        sieve = bytearray([1]) * (n + 1)
+        top = max(2 * n, 1000)
+        sieve = bytearray([1]) * (top + 1)
         sieve[0:2] = b"\x00\x00"
-        for i in range(2, math.isqrt(n) + 1):
+        for i in range(2, math.isqrt(top) + 1):
             if sieve[i]:
-                sieve[i * i :: i] = bytearray(len(range(i * i, n + 1, i)))
-        _PRIMES_CACHE[:] = [i for i in range(n + 1) if sieve[i]]
-    return [p for p in _PRIMES_CACHE if p <= n]
+                sieve[i * i :: i] = bytearray(len(range(i * i, top + 1, i)))
+        _PRIMES_CACHE[:] = [i for i in range(top + 1) if sieve[i]]
+    return _PRIMES_CACHE
 
 
 @lru_cache(maxsize=None)
@@ -203,11 +205,26 @@ def _factorial(n: int) -> int:
     return math.factorial(n)
 
 
+@lru_cache(maxsize=1 << 16)
+def _mask_product(mask: int) -> int:
+    """Product of the primes whose bits are set in ``mask`` (bit k: the k-th prime)."""
+    primes = _primes_upto(2)
+    s, k = 1, 0
+    while mask:
+        if mask & 1:
+            s *= primes[k]
+        mask >>= 1
+        k += 1
+    return s
+
+
 @lru_cache(maxsize=None)
 def _factorial_parity_mask(n: int) -> int:
     """Bit k set iff the k-th prime divides n! to an odd power (Legendre's formula)."""
     mask = 0
     for k, p in enumerate(_primes_upto(max(n, 2))):
+        if p > n:
+            break
         e, pk = 0, p
         while pk <= n:
             e += n // pk
@@ -219,26 +236,25 @@ def _factorial_parity_mask(n: int) -> int:
 
 def _sqrt_factorial_ratio(top: list[int], bottom: list[int]) -> tuple[Fraction, int]:
     """sqrt(prod(top)! / prod(bottom)!) = r * sqrt(s): rational r and square-free s."""
+    rn, rd, s = _sqrt_factorial_ratio_ints(top, bottom)
+    return Fraction(rn, rd), s
+
+
+def _sqrt_factorial_ratio_ints(top: list[int], bottom: list[int]) -> tuple[int, int, int]:
+    """As :func:`_sqrt_factorial_ratio`, returning coprime (numerator, denominator, s)."""
     mask = 0
     for n in top:
         mask ^= _factorial_parity_mask(n)
     for n in bottom:
         mask ^= _factorial_parity_mask(n)
-    s, k = 1, 0
-    if mask:
-        primes = _primes_upto(max(top + bottom + [2]))
-        while mask:
-            if mask & 1:
-                s *= primes[k]
-            mask >>= 1
-            k += 1
+    s = _mask_product(mask) if mask else 1
     num = math.prod(_factorial(n) for n in top)
     den = math.prod(_factorial(n) for n in bottom) * s
     g = math.gcd(num, den)
     num, den = num // g, den // g
     rn, rd = math.isqrt(num), math.isqrt(den)
     assert rn * rn == num and rd * rd == den, "factorial ratio over its square-free part is a square"
-    return Fraction(rn, rd), s
+    return rn, rd, s
 
 
 def _make(value: Fraction, s: int) -> ExactValue:
@@ -249,12 +265,17 @@ def _make(value: Fraction, s: int) -> ExactValue:
 
 def _alternating_sum(k0: int, k1: int, ratio) -> Fraction:
     """sum_{k=k0}^{k1} t_k / t_k0 where t_{k+1}/t_k = ratio(k) = (a, b) meaning -a/b, by Horner."""
+    return Fraction(*_alternating_sum_ints(k0, k1, ratio))
+
+
+def _alternating_sum_ints(k0: int, k1: int, ratio) -> tuple[int, int]:
+    """:func:`_alternating_sum` as an unreduced (numerator, denominator) pair of ints."""
     num, den = 1, 1
     for k in range(k1 - 1, k0 - 1, -1):
         a, b = ratio(k)
         # 1 + (-a/b) * (num/den)
         num, den = den * b - a * num, den * b
-    return Fraction(num, den)
+    return num, den
 
 
 # --------------------------------------------------------------------------- 3j
@@ -280,17 +301,20 @@ def _threej(t1: int, t2: int, t3: int, tm1: int, tm2: int, tm3: int) -> ExactVal
     k1 = min(a, j1mm, j2pm)
     if k0 > k1:
         return ExactValue.ZERO
-    facts = (k0, d1 + k0, d2 + k0, a - k0, j1mm - k0, j2pm - k0)
-    first = Fraction(1, math.prod(_factorial(n) for n in facts))
-    horner = _alternating_sum(
+    first_den = (_factorial(k0) * _factorial(d1 + k0) * _factorial(d2 + k0) * _factorial(a - k0)
+                 * _factorial(j1mm - k0) * _factorial(j2pm - k0))
+    hn, hd = _alternating_sum_ints(
         k0, k1, lambda k: ((a - k) * (j1mm - k) * (j2pm - k), (k + 1) * (d1 + k + 1) * (d2 + k + 1))
     )
-    total = first * horner * (-1 if k0 % 2 else 1)
-    if total == 0:
+    if hn == 0:
         return ExactValue.ZERO
-    r, s = _sqrt_factorial_ratio([a, b, c, j1pm, j1mm, j2pm, j2mm, j3pm, j3mm], [big])
-    phase = -1 if ((t1 - t2 - tm3) // 2) % 2 else 1
-    return _make(phase * r * total, s)
+    rn, rd, s = _sqrt_factorial_ratio_ints([a, b, c, j1pm, j1mm, j2pm, j2mm, j3pm, j3mm], [big])
+    sign = -1 if (k0 % 2) ^ (((t1 - t2 - tm3) // 2) % 2) else 1
+    num, den = hn * rn, hd * first_den * rd
+    if num < 0:
+        num, sign = -num, -sign
+    g = math.gcd(num, den)
+    return ExactValue(sign, num // g, den // g, s)
 
 
 def _threej_args(j1, j2, j3, m1, m2, m3):
