@@ -47,6 +47,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--L", type=int, nargs="+", default=[8, 16, 32])
     p.add_argument("--exact-max", type=int, default=16, help="largest L for the exact route")
+    p.add_argument("--e3nn-max", type=int, default=8, help="largest L for e3nn-jax (minutes beyond)")
     a = p.parse_args()
     have = {m: importlib.util.find_spec(m) is not None for m in ("spherical", "e3nn_jax", "pywigxjpf")}
     print(f"peers installed: {have}")
@@ -66,7 +67,7 @@ def main():
         if have["spherical"]:
             import spherical
 
-            spherical.Wigner3j(1, 1, 1, 0, 0, 0)  # numba compile outside the timing
+            spherical.Wigner3jCalculator(2, 2).calculate(1, 1, 0, 0)  # numba compile outside the timing
             t = time.perf_counter()
             calc = spherical.Wigner3jCalculator(L, L)
             for l2 in range(L + 1):
@@ -75,7 +76,7 @@ def main():
                         for m3 in range(-l3, l3 + 1):
                             calc.calculate(l2, l3, m2, m3)
             row["spherical (numba recursion, all l1)"] = time.perf_counter() - t
-        if have["e3nn_jax"] and L <= 16:
+        if have["e3nn_jax"] and L <= a.e3nn_max:
             import e3nn_jax
 
             t = time.perf_counter()
