@@ -12,11 +12,11 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from nntheory._io import atomic_write
 from nntheory._version import __version__
 from nntheory.errors import NNTheoryError
 
@@ -24,20 +24,6 @@ __all__ = ["FORMAT_VERSION", "FORMATS", "atomic_write", "load_table_npz", "table
 
 FORMAT_VERSION = 1
 FORMATS = ("npz", "json", "c-header")
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _meta(table) -> dict:

@@ -35,7 +35,7 @@ import mpmath
 import numpy as np
 
 from nntheory.errors import SpinError
-from nntheory.theory._su2 import ExactValue, _cg_from_doubled, _factorial, _sqrt_factorial_ratio, _threej, two_j
+from nntheory.theory._su2 import ExactValue, _cg_from_doubled, _square_free_split, _factorial, _sqrt_factorial_ratio, _threej, two_j
 
 __all__ = [
     "LookupTable",
@@ -74,20 +74,8 @@ def _round_mpf(x: mpmath.mpf, dtype) -> float:
     bits, emin = _dtype_bits(dtype)
     if x == 0:
         return 0.0
-    sign, man, exp, bc = x._mpf_
-    man = int(man)
-    # value = man * 2**exp, man has bc bits; keep `bits` bits or fewer for subnormals
-    e_top = exp + bc - 1
-    quantum = max(e_top - (bits - 1), emin)
-    shift = quantum - exp
-    if shift <= 0:
-        q = man << (-shift)
-    else:
-        q, rem = divmod(man, 1 << shift)
-        half = 1 << (shift - 1)
-        if rem > half or (rem == half and q & 1):
-            q += 1
-    return (-1.0 if sign else 1.0) * math.ldexp(q, quantum)
+    sign, man, exp, _ = x._mpf_
+    return (-1.0 if sign else 1.0) * _round_fraction(int(man), -exp, bits, emin)
 
 
 # --------------------------------------------------------------------------- real basis (numeric)
@@ -354,19 +342,7 @@ def _exact_complex_values(l1: int, l2: int, L: int, normalization: str) -> dict:
 def _divide_sqrt(v: ExactValue, n: int) -> ExactValue:
     """v / sqrt(n) exactly: v * sqrt(n) / n."""
     g = math.gcd(v.radicand, n)
-    rest = n // g
-    out, rad = 1, 1
-    p = 2
-    r = rest
-    while p * p <= r:
-        while r % (p * p) == 0:
-            r //= p * p
-            out *= p
-        if r % p == 0:
-            r //= p
-            rad *= p
-        p += 1
-    rad *= r
+    out, rad = _square_free_split(n // g)
     frac = Fraction(v.num * g * out, v.den * n)
     return ExactValue(v.sign, frac.numerator, frac.denominator, (v.radicand // g) * rad)
 

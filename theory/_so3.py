@@ -240,27 +240,33 @@ def _to_real(C, l1: int, l2: int, L: int, *, invariant: bool):
     # intertwiner: (V1 x V2) C V_J^dagger with V_J = conj(U_J), V_J^dagger = U_J^T;
     # invariant tensor: (V1 x V2 x V3) T
     W = real_basis_change(L).T if not invariant else real_basis_change(L).conjugate().T
-    n1, n2, nJ = 2 * l1 + 1, 2 * l2 + 1, 2 * L + 1
     phase = -sympy.I if (l1 + l2 + L) % 2 else 1
-    out = sympy.MutableDenseNDimArray.zeros(n1, n2, nJ)
+    out = _transform3(C, V1, V2, W, phase)
+    for val in sympy.flatten(out.tolist()):
+        if val != 0 and not val.is_real:  # pragma: no cover - guards the phase convention
+            raise AssertionError(f"real CG tensor has a complex entry {val}")
+    return out
+
+
+def _transform3(C, A, B, W, factor):
+    """``out[a, b, c] = factor * sum A[a, i] B[b, k] C[i, k, m] W[m, c]``, simplified exactly."""
+    n1, n2, n3 = A.shape[0], B.shape[0], W.shape[1]
+    out = sympy.MutableDenseNDimArray.zeros(n1, n2, n3)
     for a in range(n1):
         for b in range(n2):
-            for c in range(nJ):
+            for c in range(n3):
                 acc = 0
-                for i in range(n1):
-                    if V1[a, i] == 0:
+                for i in range(A.shape[1]):
+                    if A[a, i] == 0:
                         continue
-                    for k in range(n2):
-                        if V2[b, k] == 0:
+                    for k in range(B.shape[1]):
+                        if B[b, k] == 0:
                             continue
-                        for m in range(nJ):
+                        for m in range(W.shape[0]):
                             if C[i, k, m] != 0 and W[m, c] != 0:
-                                acc += V1[a, i] * V2[b, k] * C[i, k, m] * W[m, c]
-                val = sympy.nsimplify(sympy.expand(phase * acc)) if acc != 0 else 0
-                val = sympy.radsimp(sympy.expand(val))
-                if val != 0 and not val.is_real:
-                    raise AssertionError(f"real CG tensor has a complex entry {val}")  # pragma: no cover
-                out[a, b, c] = val
+                                acc += A[a, i] * B[b, k] * C[i, k, m] * W[m, c]
+                if acc != 0:
+                    out[a, b, c] = sympy.radsimp(sympy.expand(sympy.nsimplify(sympy.expand(factor * acc))))
     return out
 
 
@@ -298,20 +304,4 @@ def e3nn_clebsch_gordan(l1, l2, L) -> sympy.ImmutableDenseNDimArray:
     l1, l2, L = _int_l(l1, "l1"), _int_l(l2, "l2"), _int_l(L, "L")
     Q1, Q2, Q3 = e3nn_basis_change(l1), e3nn_basis_change(l2), e3nn_basis_change(L)
     sign = -1 if ((l1 + l2 + L + 1) // 2) % 2 else 1
-    n1, n2, n3 = 2 * l1 + 1, 2 * l2 + 1, 2 * L + 1
-    out = sympy.MutableDenseNDimArray.zeros(n1, n2, n3)
-    for a in range(n1):
-        for b in range(n2):
-            for c in range(n3):
-                acc = 0
-                for i in range(n1):
-                    if Q1[a, i] == 0:
-                        continue
-                    for k in range(n2):
-                        if Q2[b, k] == 0:
-                            continue
-                        for m in range(n3):
-                            if Q3[c, m] != 0 and C[i, k, m] != 0:
-                                acc += Q1[a, i] * Q2[b, k] * Q3[c, m] * C[i, k, m]
-                out[a, b, c] = sympy.radsimp(sympy.nsimplify(sympy.expand(sign * acc))) if acc != 0 else 0
-    return sympy.ImmutableDenseNDimArray(out)
+    return sympy.ImmutableDenseNDimArray(_transform3(C, Q1, Q2, Q3.T, sign))
