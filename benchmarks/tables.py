@@ -13,6 +13,8 @@ import time
 import numpy as np
 
 from nntheory.numerics import cg_table
+from nntheory.numerics._so3 import _to_float_cached
+from nntheory.theory._su2 import _threej_racah
 
 
 def count_3j(L):
@@ -55,6 +57,8 @@ def main():
         row = {}
         n = count_3j(L)
         if L <= a.exact_max:
+            _threej_racah.cache_clear()  # cold caches: each L is timed from scratch
+            _to_float_cached.cache_clear()
             t = time.perf_counter()
             tab = cg_table(L, basis="complex", normalization="3j")
             row["nntheory exact"] = time.perf_counter() - t

@@ -281,11 +281,37 @@ def _alternating_sum_ints(k0: int, k1: int, ratio) -> tuple[int, int]:
 # --------------------------------------------------------------------------- 3j
 
 
-@lru_cache(maxsize=1 << 16)
+def _threej_canonical(t1: int, t2: int, t3: int, tm1: int, tm2: int, tm3: int):
+    """The representative of a 3j symbol under its 12 classical symmetries (column permutations,
+    ``m -> -m``) and whether the value changes sign there: odd permutations and the mirror each
+    multiply by ``(-1)^(j1+j2+j3)``. The representative is the lexicographically smaller of the
+    sorted columns ``(2j, 2m)`` and the sorted mirrored columns. Equal columns make the parity
+    ambiguous only for symbols that vanish."""
+    cols = ((t1, tm1), (t2, tm2), (t3, tm3))
+    mir = ((t1, -tm1), (t2, -tm2), (t3, -tm3))
+    a, b = sorted(cols), sorted(mir)
+    mirrored = b < a
+    ref, key = (mir, b) if mirrored else (cols, a)
+    p = sorted(range(3), key=ref.__getitem__)
+    odd = ((p[0] > p[1]) + (p[0] > p[2]) + (p[1] > p[2])) & 1
+    flip = bool(((t1 + t2 + t3) // 2) & 1) and (odd ^ mirrored)
+    return (key[0][0], key[1][0], key[2][0], key[0][1], key[1][1], key[2][1]), flip
+
+
 def _threej(t1: int, t2: int, t3: int, tm1: int, tm2: int, tm3: int) -> ExactValue:
-    """3j symbol from doubled arguments that passed validation."""
+    """3j symbol from doubled arguments that passed validation; one Racah sum per symmetry class."""
     if tm1 + tm2 + tm3 != 0 or not (abs(t1 - t2) <= t3 <= t1 + t2):
         return ExactValue.ZERO
+    key, flip = _threej_canonical(t1, t2, t3, tm1, tm2, tm3)
+    v = _threej_racah(*key)
+    if flip and v.sign:
+        return ExactValue(-v.sign, v.num, v.den, v.radicand)
+    return v
+
+
+@lru_cache(maxsize=1 << 18)
+def _threej_racah(t1: int, t2: int, t3: int, tm1: int, tm2: int, tm3: int) -> ExactValue:
+    """3j symbol by the Racah sum (doubled arguments, valid, ``m`` summing to 0, triangle holds)."""
     # integer (not doubled) combinations
     a = (t1 + t2 - t3) // 2
     b = (t1 - t2 + t3) // 2

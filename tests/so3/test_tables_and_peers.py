@@ -15,27 +15,29 @@ from nntheory.theory import clebsch_gordan_tensor, e3nn_basis_change, e3nn_clebs
 
 
 def test_recursion_tables_match_correctly_rounded_tables():
-    """Same entries and values within 1e-15 absolute (measured max ~7e-16) for L <= 8, every mode."""
+    """Same entries and values within 5e-16 absolute (measured max 3.3e-16) for L <= 8, every mode."""
     for basis in ("complex", "real"):
         for norm in ("cg", "unit", "3j"):
             lmax = 8 if basis == "complex" else 5
             exact = cg_table(lmax, basis=basis, normalization=norm)
             fast = cg_table(lmax, basis=basis, normalization=norm, method="recursion")
             assert np.array_equal(exact.index, fast.index)
-            assert np.abs(exact.value - fast.value).max() < 1e-15
+            assert np.abs(exact.value - fast.value).max() < 5e-16
 
 
 def test_recursion_is_stable_at_large_l():
-    """Entries of the recursion table for l up to 40 vs exact values (mpmath 50 digits)."""
-    t = cg_table(40, lmin=38, basis="complex", method="recursion")
-    rng = np.random.default_rng(0)
+    """Sampled entries of recursion tables for l = 38..40 and 98..100 vs the exact values (measured
+    max 6.9e-16 absolute)."""
     from nntheory.theory import exact_clebsch_gordan
 
-    worst = 0.0
-    for k in rng.choice(len(t), 300, replace=False):
-        l1, m1, l2, m2, L, M = (int(v) for v in t.index[k])
-        worst = max(worst, abs(t.value[k] - float(exact_clebsch_gordan(l1, m1, l2, m2, L, M))))
-    assert worst < 2e-15, worst
+    rng = np.random.default_rng(0)
+    for lmin, lmax in ((38, 40), (98, 100)):
+        t = cg_table(lmax, lmin=lmin, basis="complex", method="recursion")
+        worst = 0.0
+        for k in rng.choice(len(t), 200, replace=False):
+            l1, m1, l2, m2, L, M = (int(v) for v in t.index[k])
+            worst = max(worst, abs(t.value[k] - float(exact_clebsch_gordan(l1, m1, l2, m2, L, M))))
+        assert worst < 1e-15, (lmin, worst)
 
 
 def test_float32_tables_correctly_rounded():
