@@ -1,7 +1,17 @@
 """Feynman diagrams of the 1/width expansion (networkx graphs and the sympy terms they give).
 
-Empty in this release: diagram generation is tracked by its own issue; the hand-derived recursions
-of :mod:`nntheory.theory` are what it will be checked against. Importing it loads no JAX or numpy.
+:func:`diagrams` lists the diagrams of a statistic at an order, :func:`diagram_recursion` sums them
+into layer-to-layer recursions (a :class:`~nntheory.theory.Recursion`), :func:`draw_diagram` and
+:func:`tikz` render them. See :mod:`nntheory.diagrams._generate` for the derivation. Pure symbolic:
+importing it loads no JAX or numpy.
 """
 
-__all__: list[str] = []
+from nntheory.diagrams._generate import Diagram as Diagram
+from nntheory.diagrams._generate import DiagramStatistic as DiagramStatistic
+from nntheory.diagrams._generate import diagram_recursion as diagram_recursion
+from nntheory.diagrams._generate import diagram_sum as diagram_sum
+from nntheory.diagrams._generate import diagrams as diagrams
+from nntheory.diagrams._generate import parse_statistic as parse_statistic
+from nntheory.diagrams._generate import statistic_name as statistic_name
+
+__all__ = ["Diagram", "DiagramStatistic", "diagram_recursion", "diagram_sum", "diagrams", "parse_statistic", "statistic_name"]
