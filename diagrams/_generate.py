@@ -242,12 +242,13 @@ class Diagram:
         return [(len(c), k) for c, k in zip(self.config.nodes, self.config.orders)]
 
     def describe(self) -> str:
-        vs = " ".join(f"V[{','.join(map(str, B))}|d{rb}]" for B, rb in self.vertices)
-        ns = " ".join(statistic_name(j, k) for j, k in self.nodes) or "-"
-        links = "; ".join(
-            f"{statistic_name(len(c), k)}<-" + ",".join(f"V{v}" for v, _ in c) for c, k in zip(self.config.nodes, self.config.orders)
+        """One line: factor, vertices ``v<b>[external legs (1-based) | derivative count]``, nodes
+        and which vertices each node joins."""
+        vs = " ".join(f"v{b}[{','.join(str(i + 1) for i in B)}|d{rb}]" for b, (B, rb) in enumerate(self.vertices))
+        links = " ".join(
+            f"{statistic_name(len(c), k)}(" + ",".join(f"v{v}" for v, _ in c) + ")" for c, k in zip(self.config.nodes, self.config.orders)
         )
-        return f"{self.symmetry_factor!s:>6}  vertices: {vs}  nodes: {ns}" + (f"  ({links})" if links else "")
+        return f"{self.symmetry_factor!s:>6}  {vs}" + (f"  nodes: {links}" if links else "")
 
     def to_dict(self) -> dict:
         return {

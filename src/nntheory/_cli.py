@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--lambda-b", dest="lambda_b", default="1", help="NTK bias learning-rate factor (>= 0)")
     r.add_argument("--lambda-W", dest="lambda_W", default="1", help="NTK weight learning-rate factor (>= 0)")
     r.add_argument("--widths", default=None, help="hidden widths n_1..n_{L-1}, comma separated (only their ratios enter); default equal")
+    r.add_argument("--order", type=int, default=None,
+                   help="finite-width order k: every kernel cumulant to 1/n^k from the Feynman diagrams, and predictions at --width")
+    r.add_argument("--width", default=None, help="with --order: the hidden width n (equal widths) of the predictions")
     r.add_argument("--format", choices=("json", "table"), default="json")
 
     v = sub.add_parser("validate", help="the main job: theory vs Monte Carlo ensembles over a width sweep")
@@ -56,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--beta", default=None, help="wigner-d: the angle (default pi/2, exact); other values use the float recursion")
     t.add_argument("--name", default=None, help="C identifier prefix for c-header output")
     t.add_argument("-o", "--output", required=True, help="output file; a FILE.provenance.json sidecar is written beside it")
+
+    d = sub.add_parser("diagrams", help="list, count and draw the Feynman diagrams of a finite-width statistic")
+    d.add_argument("action", choices=("list", "count", "draw"))
+    d.add_argument("--statistic", required=True,
+                   help="K (kernel), V (four-point), U (six-point), W (eight-point), kappaM (M-th cumulant of the kernel), with --order; or an exact name such as K1, V2, U3")
+    d.add_argument("--order", type=int, default=None, help="the power k of 1/n")
+    d.add_argument("--format", choices=("text", "json"), default="text")
+    d.add_argument("-o", "--output", default=None, help="draw: a .png, .svg or .pdf picture, or .tex (TikZ-Feynman source)")
 
     sub.add_parser("env", help="versions of nntheory, sympy, jax and the devices: paste into bug reports")
     return p
@@ -84,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.kind == "cg" and args.normalization is None:
                 args.normalization = "cg"
             return run_tables(args)
+        if args.command == "diagrams":
+            from nntheory._cli_diagrams import run_diagrams
+
+            return run_diagrams(args)
         if args.command == "env":
             return _env()
     except NNTheoryError as exc:

@@ -99,6 +99,8 @@ def run_recursions(args) -> int:
     from nntheory.theory import finite_width_recursion
 
     m = G.shape[0]
+    if getattr(args, "order", None) is not None or getattr(args, "width", None) is not None:
+        return _run_orders(args, act, G, single, C_W, C_b, crit, widths)
     comp = compile_recursion(finite_width_recursion(act, m))
     out = {k: np.asarray(v) for k, v in comp(G, depth=args.depth, C_W=C_W, C_b=C_b, lambda_W=lam_W, lambda_b=lam_b, ratios=ratios).items()}
     pairs = [(a, b) for a in range(m) for b in range(a, m)]
@@ -140,3 +142,78 @@ def _table(settings, layers, single) -> None:
             print(f"l={r['l']}")
             for k in ("K", "K1", "Theta", "V"):
                 print(f"  {k} = {r[k]}")
+
+
+def _series_ratio(num, den, order):
+    """Coefficients of num(e) / den(e)^2 to e^order (power series; den[0] != 0)."""
+    import numpy as np
+
+    d2 = np.convolve(den, den)[: order + 1]
+    out = np.zeros(order + 1)
+    for k in range(order + 1):
+        out[k] = (num[k] - sum(out[j] * d2[k - j] for j in range(k))) / d2[0]
+    return out
+
+
+def _run_orders(args, act, G, single, C_W, C_b, crit, widths) -> int:
+    """``--order k --width n``: all kernel cumulants S(m, j), j <= k, from the diagram recursion,
+    and the finite-width predictions at width n truncated at 1/n^k."""
+    import numpy as np
+
+    from nntheory.diagrams import diagram_recursion, statistic_name
+    from nntheory.numerics import compile_recursion
+
+    order = args.order
+    if order is None or isinstance(order, bool) or order < 0:
+        raise SpecError(f"--order: must be an int >= 0 (with --width), got {order}.")
+    if order > 4:
+        raise SpecError(f"--order: at most 4 here (the number of diagrams grows fast), got {order}.")
+    if args.width is None:
+        raise SpecError("--width: required with --order (the hidden width n of the predictions).")
+    if widths is not None:
+        raise SpecError("--widths: not supported with --order; the diagram predictions use equal widths --width.")
+    n = parse_number(args.width, "width", positive=True)
+    m = G.shape[0]
+    rec = diagram_recursion(act, order, m)
+    out = {k: np.asarray(v) for k, v in compile_recursion(rec)(G, depth=args.depth, C_W=C_W, C_b=C_b).items()}
+    eps = 1.0 / n
+    layers = []
+    for l in range(args.depth):
+        stats = {}
+        for s in rec.statistics:
+            v = out[s.name][l]
+            stats[s.name] = float(v.reshape(-1)[0]) if single else v.tolist()
+        pred = {"mean": [], "var_G": [], "kurtosis": []}
+        for a in range(m):
+            mean = np.array([out[statistic_name(1, j)][l][a, a] for j in range(order + 1)])
+            var = np.array([0.0] + [out[statistic_name(2, j)][l][(a,) * 4] for j in range(1, order + 1)])
+            kurt = 3 * _series_ratio(var, mean, order)
+            powers = eps ** np.arange(order + 1)
+            pred["mean"].append(float(mean @ powers))
+            pred["var_G"].append(float(var @ powers))
+            pred["kurtosis"].append(float(kurt @ powers))
+        if single:
+            pred = {k: v[0] for k, v in pred.items()}
+        layers.append({"l": l + 1, **stats, "predictions": pred})
+    settings = {
+        "activation": act.name, "activation_expr": str(act.expr), "C_W": C_W, "C_b": C_b, "depth": args.depth,
+        "order": order, "width": n, "dtype": "float64", "statistics": list(rec.names),
+        "conventions": ("PDLT, equal widths n: kappa_m(G) = sum_k S(m,k)/n^k for the stochastic kernel G of a layer "
+                        "(K, K1, K2: <z z>; V, V2: Cov(z_i^2, z_j^2); U: kappa_3); predictions truncated at 1/n^order: "
+                        "mean = <z^2>, var_G = Var(G), kurtosis = (<z^4> - 3<z^2>^2)/<z^2>^2 = 3 Var(G)/<z^2>^2"),
+    }
+    if crit is not None:
+        settings["criticality"] = {"class": crit.universality_class, "K_star": None if crit.K_star is None else float(crit.K_star), "exact": crit.exact}
+    if single:
+        settings["x2"] = float(G[0, 0])
+    else:
+        settings["gram"] = G.tolist()
+    if args.format == "json":
+        print(json.dumps({"settings": settings, "layers": layers}, sort_keys=True))
+    else:
+        print(f"# {act.name}  C_W={C_W!r}  C_b={C_b!r}  depth={args.depth}  order={order}  width={n:g}")
+        print(f"{'l':>3} {'mean':>22} {'var_G':>22} {'kurtosis':>22}")
+        for row in layers:
+            p = row["predictions"]
+            print(f"{row['l']:>3} {p['mean']!r:>22} {p['var_G']!r:>22} {p['kurtosis']!r:>22}")
+    return 0

@@ -1,0 +1,142 @@
+"""Pictures of diagrams: matplotlib (PNG/SVG) and TikZ-Feynman source for papers.
+
+Layout: external legs on the left, the layer-``l+1`` vertices (black dots, labeled with their
+derivative count) in the middle, the layer-``l`` cumulant nodes (``K1, V, U, ...``) on the right;
+repeated legs between a vertex and a node are drawn as separate arcs.
+"""
+
+from __future__ import annotations
+
+from nntheory.diagrams._generate import Diagram, statistic_name
+
+__all__ = ["draw_diagrams", "tikz"]
+
+
+def _positions(d: Diagram) -> dict:
+    cfg = d.config
+    pos = {}
+    m = sum(len(B) for B in cfg.blocks)
+    for i in range(m):
+        pos[("ext", i)] = (0.0, -(i - (m - 1) / 2))
+    nb = len(cfg.blocks)
+    for b, B in enumerate(cfg.blocks):
+        pos[("vtx", b)] = (1.3, -(b - (nb - 1) / 2) * max(1.0, m / max(nb, 1)))
+    nc = len(cfg.nodes)
+    for c in range(nc):
+        pos[("cum", c)] = (2.6, -(c - (nc - 1) / 2) * 1.2)
+    return pos
+
+
+def _edges(d: Diagram):
+    """(u, v, bend index, multiplicity) for every edge of the diagram."""
+    seen = {}
+    out = []
+    for u, v in d.graph.edges():
+        key = (u, v) if u <= v else (v, u)
+        i = seen.get(key, 0)
+        seen[key] = i + 1
+        out.append((u, v, i, d.graph.number_of_edges(u, v)))
+    return out
+
+
+def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str | None = None):
+    """Draw diagrams in a grid with their symmetry factors; write ``path`` (.png/.svg/.pdf) if given
+    (atomically) and return the matplotlib figure."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    ds = list(ds)
+    cols = max(1, min(columns, len(ds)))
+    rows = max(1, -(-len(ds) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, d in zip(axes.flat, ds):
+        pos = _positions(d)
+        for u, v, i, mult in _edges(d):
+            rad = 0.0 if mult == 1 else 0.35 * (i - (mult - 1) / 2)
+            ax.add_patch(FancyArrowPatch(pos[u], pos[v], arrowstyle="-", connectionstyle=f"arc3,rad={rad}", lw=1.4, color="0.2"))
+        for node, (x, y) in pos.items():
+            kind = node[0]
+            if kind == "ext":
+                ax.text(x - 0.15, y, f"{node[1] + 1}", ha="right", va="center", fontsize=10)
+                ax.plot([x], [y], "o", ms=3, color="0.2")
+            elif kind == "vtx":
+                nB, rb = d.graph.nodes[node]["label"]
+                ax.plot([x], [y], "o", ms=11, color="black")
+                ax.text(x, y, str(rb), ha="center", va="center", fontsize=7, color="white")
+            else:
+                j, k = d.graph.nodes[node]["label"]
+                ax.text(x, y, statistic_name(j, k), ha="center", va="center", fontsize=9,
+                        bbox=dict(boxstyle="circle,pad=0.3", fc="white", ec="black"))
+        ax.set_xlim(-0.6, 3.1)
+        ys = [p[1] for p in pos.values()]
+        ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+        ax.set_title(f"x {d.symmetry_factor}", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        import io
+
+        from nntheory._io import atomic_write
+
+        fmt = str(path).rsplit(".", 1)[-1].lower()
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, metadata={"Software": None} if fmt == "png" else ({"Date": None} if fmt == "svg" else None))
+        atomic_write(path, buf.getvalue())
+        plt.close(fig)
+    return fig
+
+
+def tikz(ds, *, standalone: bool = True) -> str:
+    """TikZ-Feynman source (``\\usepackage{tikz-feynman}``, LuaLaTeX) for the diagrams, one
+    ``tikzpicture`` each, with the symmetry factor in front."""
+    parts = []
+    for d in ds:
+        pos = _positions(d)
+        lines = [r"\begin{tikzpicture}[baseline=(current bounding box.center)]", r"\begin{feynman}"]
+        names = {}
+        for node, (x, y) in pos.items():
+            kind = node[0]
+            nm = f"{kind}{node[1]}"
+            names[node] = nm
+            if kind == "ext":
+                lines.append(rf"  \vertex ({nm}) at ({x:.2f}, {y:.2f}) {{\({node[1] + 1}\)}};")
+            elif kind == "vtx":
+                _nB, rb = d.graph.nodes[node]["label"]
+                lines.append(rf"  \vertex[dot, label=above:{{\(\scriptstyle\partial^{{{rb}}}\)}}] ({nm}) at ({x:.2f}, {y:.2f}) {{}};")
+            else:
+                j, k = d.graph.nodes[node]["label"]
+                lines.append(rf"  \vertex[blob, minimum size=0.6cm, label=center:{{\({_tex_name(j, k)}\)}}] ({nm}) at ({x:.2f}, {y:.2f}) {{}};")
+        edges = []
+        for u, v, i, mult in _edges(d):
+            bend = "" if mult == 1 else f", bend left={int(40 * (i - (mult - 1) / 2))}"
+            edges.append(f"    ({names[u]}) -- [plain{bend}] ({names[v]})")
+        lines.append(r"  \diagram* {")
+        lines.append(",\n".join(edges))
+        lines.append(r"  };")
+        lines += [r"\end{feynman}", r"\end{tikzpicture}"]
+        parts.append(rf"\({_tex_fraction(d.symmetry_factor)}\times\)" + "\n" + "\n".join(lines))
+    body = "\n\\quad\n".join(parts)
+    if not standalone:
+        return body + "\n"
+    return ("% generated by nntheory diagrams draw; compile with lualatex\n"
+            "\\documentclass[border=4pt]{standalone}\n\\usepackage{tikz-feynman}\n\\begin{document}\n"
+            + body + "\n\\end{document}\n")
+
+
+def _tex_name(j: int, k: int) -> str:
+    name = statistic_name(j, k)
+    head = name.rstrip("0123456789")
+    tail = name[len(head):]
+    if head.startswith("kappa"):
+        return rf"\kappa_{{{j}}}^{{[{k}]}}"
+    return head + (f"_{{{tail}}}" if tail else "")
+
+
+def _tex_fraction(f) -> str:
+    return str(f.numerator) if f.denominator == 1 else rf"\tfrac{{{f.numerator}}}{{{f.denominator}}}"
