@@ -8,6 +8,10 @@ statistic is estimated with standard errors over independent networks:
   :math:`p, q` (:math:`z_{i;p} = z_{i;a}z_{i;b}`), from which :math:`V` comes (``i != j``; the
   single-neuron fourth cumulant is a different object, :math:`3V/n`);
 * ``M4[a]``: :math:`\frac1n\sum_i z_{i;a}^4` (single-neuron kurtosis);
+* ``G[a, b]``: the stochastic kernel of the layer,
+  :math:`\hat G_{ab} = C_b + \frac{C_W}{n_{l-1}} \sigma(z^{(l-1)}_a)\cdot\sigma(z^{(l-1)}_b)`, the
+  exact conditional covariance of its preactivations: its cumulants over networks are the
+  kernel cumulants ``S(m, k)`` of :mod:`nntheory.diagrams` (no neuron sampling noise);
 * ``NTK[a, b]``: the empirical NTK :math:`\hat\Theta_{ii;ab}` averaged over a few neurons :math:`i`,
   from exact backpropagated Jacobian contractions
   :math:`\sum_k [\lambda_b\,\delta^{(k)}_a\!\cdot\delta^{(k)}_b + \frac{\lambda_W}{n_{k-1}}
@@ -45,7 +49,7 @@ class EnsembleSpec:
     C_b: float
     lambda_W: float = 1.0
     lambda_b: float = 1.0
-    ntk_neurons: int = 4
+    ntk_neurons: int = 4  # 0 skips the NTK (cheaper when only kernel statistics are needed)
 
     def __post_init__(self) -> None:
         if self.depth < 1 or self.width < 2:
@@ -57,7 +61,7 @@ class EnsembleSpec:
 @dataclass(frozen=True)
 class EnsembleSummaries:
     """Per-network summaries, leading axis = network: ``S2 (N,L,m,m)``, ``C4 (N,L,P,P)``, ``M4 (N,L,m)``,
-    ``NTK (N,L,m,m)``; ``pairs`` lists the input pairs ``p = (a <= b)``."""
+    ``NTK (N,L,m,m)``, ``G (N,L,m,m)``; ``pairs`` lists the input pairs ``p = (a <= b)``."""
 
     spec: EnsembleSpec
     inputs: np.ndarray
@@ -66,6 +70,7 @@ class EnsembleSummaries:
     M4: np.ndarray
     NTK: np.ndarray
     pairs: tuple[tuple[int, int], ...]
+    G: np.ndarray | None = None
 
     @property
     def n_nets(self) -> int:
@@ -82,9 +87,10 @@ def _one_network(key, X, spec: EnsembleSpec, sig, dsig, pairs):
     m, n0 = X.shape
     keys = jax.random.split(key, 2 * L)
     prev = X  # (m, n_prev)
-    Ws, zs, acts = [], [], [X]
+    Ws, zs, acts, Gs = [], [], [X], []
     for l in range(L):
         fan_in = prev.shape[1]
+        Gs.append(spec.C_b + spec.C_W / fan_in * (prev @ prev.T))
         W = jax.random.normal(keys[2 * l], (n, fan_in), X.dtype) * jnp.sqrt(spec.C_W / fan_in)
         b = jax.random.normal(keys[2 * l + 1], (n,), X.dtype) * jnp.sqrt(spec.C_b)
         zl = prev @ W.T + b  # (m, n)
@@ -101,8 +107,8 @@ def _one_network(key, X, spec: EnsembleSpec, sig, dsig, pairs):
         s = A.sum(1)
         C4.append((s[:, None] * s[None, :] - A @ A.T) / (n * (n - 1)))
         M4.append(jnp.mean(zl**4, axis=1))
-        NTK.append(_ntk_diag(l, Ws, zs, acts, dsig, spec))
-    return jnp.stack(S2), jnp.stack(C4), jnp.stack(M4), jnp.stack(NTK)
+        NTK.append(_ntk_diag(l, Ws, zs, acts, dsig, spec) if spec.ntk_neurons else jnp.zeros((m, m), X.dtype))
+    return jnp.stack(S2), jnp.stack(C4), jnp.stack(M4), jnp.stack(NTK), jnp.stack(Gs)
 
 
 def _ntk_diag(l, Ws, zs, acts, dsig, spec):
@@ -157,5 +163,5 @@ def sample_ensemble(
             print(f"\r  {spec.activation.name} n={spec.width}: {done}/{n_nets} networks", end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
-    S2, C4, M4, NTK = (np.concatenate([p[i] for p in parts]) for i in range(4))
-    return EnsembleSummaries(spec, np.asarray(inputs), S2, C4, M4, NTK, pairs)
+    S2, C4, M4, NTK, G = (np.concatenate([p[i] for p in parts]) for i in range(5))
+    return EnsembleSummaries(spec, np.asarray(inputs), S2, C4, M4, NTK, pairs, G)
