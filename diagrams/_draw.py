@@ -42,16 +42,14 @@ def _edges(d: Diagram):
 def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str | None = None):
     """Draw diagrams in a grid with their symmetry factors; write ``path`` (.png/.svg/.pdf) if given
     (atomically) and return the matplotlib figure."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global backend or figure state is touched
     from matplotlib.patches import FancyArrowPatch
 
     ds = list(ds)
     cols = max(1, min(columns, len(ds)))
     rows = max(1, -(-len(ds) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+    fig = Figure(figsize=(3.2 * cols, 2.8 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, d in zip(axes.flat, ds):
@@ -88,7 +86,6 @@ def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str |
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, metadata={"Software": None} if fmt == "png" else ({"Date": None} if fmt == "svg" else None))
         atomic_write(path, buf.getvalue())
-        plt.close(fig)
     return fig
 
 

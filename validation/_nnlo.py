@@ -93,13 +93,13 @@ def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths
     X = np.full((1, n0), np.sqrt(x2))
     yK, seK, yU, seU = [], [], [], []
     key = jax.random.PRNGKey(seed)
+    mu2 = C_b + C_W * _gauss_mean_sq(act, np.array([C_b + C_W * x2]))[0]  # E[G^(2)], exact: layer 1 is deterministic
     for i, n in enumerate(widths):
         spec = EnsembleSpec(act, depth, n, C_W, C_b, ntk_neurons=0)
         ens = sample_ensemble(spec, X, key=jax.random.fold_in(key, i), n_nets=n_nets, chunk=chunk, progress=progress)
         G = ens.G[:, depth - 1, 0, 0]
         G2 = ens.G[:, 1, 0, 0]
         h = C_b + C_W * _gauss_mean_sq(act, G2)  # E[G^(3) | G^(2)]
-        mu2 = C_b + C_W * _gauss_mean_sq(act, np.array([C_b + C_W * x2]))[0]  # E[G^(2)], exact
         c = np.cov(h, G2)
         beta = c[0, 1] / c[1, 1]
         est = h - beta * (G2 - mu2)

@@ -117,18 +117,24 @@ def run_recursions(args) -> int:
         "lambda_b": lam_b, "lambda_W": lam_W, "widths": widths, "dtype": "float64",
         "conventions": "PDLT: W ~ N(0, C_W/n_{l-1}); V normalised so Cov(z_i^2, z_j^2) = V/n_{l-1}; <z z> = K + K1/n_{l-1}; NTK factors lambda_b, lambda_W/n_{l-1}",
     }
-    if crit is not None:
-        settings["criticality"] = {"class": crit.universality_class, "K_star": None if crit.K_star is None else float(crit.K_star), "exact": crit.exact}
-    if single:
-        settings["x2"] = float(G[0, 0])
-    else:
-        settings["gram"] = G.tolist()
+    _input_settings(settings, crit, G, single)
+    if not single:
         settings["V_pairs"] = [list(p) for p in pairs]
     if args.format == "json":
         print(json.dumps({"settings": settings, "layers": layers}, sort_keys=True))
     else:
         _table(settings, layers, single)
     return 0
+
+
+def _input_settings(settings: dict, crit, G, single: bool) -> None:
+    """The criticality point and the input (``x2`` or ``gram``) recorded in ``settings``."""
+    if crit is not None:
+        settings["criticality"] = {"class": crit.universality_class, "K_star": None if crit.K_star is None else float(crit.K_star), "exact": crit.exact}
+    if single:
+        settings["x2"] = float(G[0, 0])
+    else:
+        settings["gram"] = G.tolist()
 
 
 def _table(settings, layers, single) -> None:
@@ -202,12 +208,7 @@ def _run_orders(args, act, G, single, C_W, C_b, crit, widths) -> int:
                         "(K, K1, K2: <z z>; V, V2: Cov(z_i^2, z_j^2); U: kappa_3); predictions truncated at 1/n^order: "
                         "mean = <z^2>, var_G = Var(G), kurtosis = (<z^4> - 3<z^2>^2)/<z^2>^2 = 3 Var(G)/<z^2>^2"),
     }
-    if crit is not None:
-        settings["criticality"] = {"class": crit.universality_class, "K_star": None if crit.K_star is None else float(crit.K_star), "exact": crit.exact}
-    if single:
-        settings["x2"] = float(G[0, 0])
-    else:
-        settings["gram"] = G.tolist()
+    _input_settings(settings, crit, G, single)
     if args.format == "json":
         print(json.dumps({"settings": settings, "layers": layers}, sort_keys=True))
     else:
