@@ -1,5 +1,6 @@
 """Compile symbolic results into JAX: one sympy -> JAX seam (:func:`compile_expr`), Gaussian quadrature,
-compiled layer-to-layer recursions (``lax.scan`` over layers), SO(3) tables and recursions
+compiled layer-to-layer recursions (``lax.scan`` over layers), infinite-width NNGP/NTK kernels of MLPs
+and NTK predictions of training, finite groups acting on inputs (augmentation, averaged kernels), SO(3) tables and recursions
 (Clebsch–Gordan, Wigner d/D, real spherical harmonics, tensor products) and table export."""
 
 from nntheory.numerics._compile import compile_expr as compile_expr
@@ -12,6 +13,20 @@ from nntheory.numerics._recursions import CompiledRecursion as CompiledRecursion
 from nntheory.numerics._recursions import compile_recursion as compile_recursion
 from nntheory.numerics._recursions import pairwise_statistics as pairwise_statistics
 from nntheory.numerics._export import load_table_npz as load_table_npz
+from nntheory.numerics._groups import FiniteGroup as FiniteGroup
+from nntheory.numerics._groups import GroupError as GroupError
+from nntheory.numerics._groups import from_matrices as group_from_matrices
+from nntheory.numerics._groups import image_dihedral as image_dihedral
+from nntheory.numerics._groups import image_reflections as image_reflections
+from nntheory.numerics._groups import image_rotations as image_rotations
+from nntheory.numerics._groups import item_permutations as item_permutations
+from nntheory.numerics._groups import point_rotations as point_rotations
+from nntheory.numerics._kernels import Kernels as Kernels
+from nntheory.numerics._kernels import MLPKernel as MLPKernel
+from nntheory.numerics._kernels import dual_functions as dual_functions
+from nntheory.numerics._predict import NTKPrediction as NTKPrediction
+from nntheory.numerics._predict import kernel_regression as kernel_regression
+from nntheory.numerics._predict import ntk_predict as ntk_predict
 from nntheory.numerics._export import table_bytes as table_bytes
 from nntheory.numerics._export import write_table as write_table
 from nntheory.numerics._so3 import LookupTable as LookupTable
@@ -29,6 +44,20 @@ from nntheory.numerics._so3 import wigner_d_matrix as wigner_d_matrix
 from nntheory.numerics._so3 import wigner_d_table as wigner_d_table
 
 __all__ = [
+    "FiniteGroup",
+    "GroupError",
+    "Kernels",
+    "MLPKernel",
+    "NTKPrediction",
+    "dual_functions",
+    "group_from_matrices",
+    "image_dihedral",
+    "image_reflections",
+    "image_rotations",
+    "item_permutations",
+    "kernel_regression",
+    "ntk_predict",
+    "point_rotations",
     "CompiledRecursion",
     "LookupTable",
     "cg_blocks",

@@ -11,6 +11,16 @@ from nntheory.validation._estimators import estimate_statistics as estimate_stat
 from nntheory.validation._estimators import fit_intercept as fit_intercept
 from nntheory.validation._nnlo import NNLOCheck as NNLOCheck
 from nntheory.validation._nnlo import validate_nnlo as validate_nnlo
+from nntheory.validation._training import EquivarianceResult as EquivarianceResult
+from nntheory.validation._training import TrainedEnsemble as TrainedEnsemble
+from nntheory.validation._training import TrainedMLPSpec as TrainedMLPSpec
+from nntheory.validation._training import TrainingResult as TrainingResult
+from nntheory.validation._training import digits_data as digits_data
+from nntheory.validation._training import invariance_errors as invariance_errors
+from nntheory.validation._training import ntk_distance as ntk_distance
+from nntheory.validation._training import train_ensemble as train_ensemble
+from nntheory.validation._training import validate_equivariance as validate_equivariance
+from nntheory.validation._training import validate_training as validate_training
 
 __all__ = [
     "Comparison",
@@ -24,4 +34,14 @@ __all__ = [
     "sample_ensemble",
     "theory_statistics",
     "validate_nnlo",
+    "EquivarianceResult",
+    "TrainedEnsemble",
+    "TrainedMLPSpec",
+    "TrainingResult",
+    "digits_data",
+    "invariance_errors",
+    "ntk_distance",
+    "train_ensemble",
+    "validate_equivariance",
+    "validate_training",
 ]
