@@ -36,11 +36,19 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--width", default=None, help="with --order: the hidden width n (equal widths) of the predictions")
     r.add_argument("--format", choices=("json", "table"), default="json")
 
-    v = sub.add_parser("validate", help="the main job: theory vs Monte Carlo ensembles over a width sweep")
-    v.add_argument("--activation", action="append", default=None, help=ACTIVATION_HELP + " (repeatable; default relu, tanh, gelu)")
-    v.add_argument("--depth", type=int, default=6)
-    v.add_argument("--widths", default="32,64,128,256", help="comma-separated widths (at least 3)")
-    v.add_argument("--n-nets", dest="n_nets", type=int, default=1000, help="networks per width")
+    v = sub.add_parser("validate", help="the main job: theory vs Monte Carlo ensembles over a width sweep; "
+                       "'training' and 'equivariance' compare trained ensembles with NTK theory")
+    v.add_argument("job", nargs="?", choices=("finite-width", "training", "equivariance"), default="finite-width",
+                   help="finite-width (default): statistics at initialization; training: trained ensembles vs the NTK "
+                        "prediction over widths; equivariance: ensembles trained with C4 augmentation (digits)")
+    v.add_argument("--activation", action="append", default=None,
+                   help=ACTIVATION_HELP + " (repeatable; default relu, tanh, gelu; training: erf, equivariance: relu)")
+    v.add_argument("--depth", type=int, default=None, help="finite-width: layers (default 6); training/equivariance: hidden layers (default 1)")
+    v.add_argument("--widths", default=None, help="comma-separated widths, at least 3 (default 32,64,128,256; training 64,256,1024; "
+                   "equivariance: one width, default 512)")
+    v.add_argument("--n-nets", dest="n_nets", type=int, default=None,
+                   help="networks per width (default 1000; training 32; equivariance 64 per ensemble)")
+    v.add_argument("--steps", type=int, default=None, help="training/equivariance: gradient-descent steps (default 200 / 100)")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--z-max", dest="z_max", type=float, default=4.0, help="largest accepted |z| of a check")
     v.add_argument("--off-critical", dest="off", default="1.5,0.2", help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")
@@ -67,6 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--order", type=int, default=None, help="the power k of 1/n")
     d.add_argument("--format", choices=("text", "json"), default="text")
     d.add_argument("-o", "--output", default=None, help="draw: a .png, .svg or .pdf picture, or .tex (TikZ-Feynman source)")
+
+    k = sub.add_parser("kernels", help="infinite-width NNGP and NTK of a deep MLP for given inputs")
+    k.add_argument("--activation", required=True, help=ACTIVATION_HELP)
+    k.add_argument("--W-std", "--W_std", dest="W_std", required=True, help="weight standard deviation sigma_W (> 0): C_W = sigma_W^2")
+    k.add_argument("--b-std", "--b_std", dest="b_std", default="0", help="bias standard deviation sigma_b (>= 0): C_b = sigma_b^2")
+    k.add_argument("--depth", type=int, required=True,
+                   help="pdlt: number of layers L >= 1 (output z^(L)); neural-tangents: number of nonlinearities >= 0")
+    k.add_argument("--inputs", required=True, help="a JSON file holding a list of input vectors (all of one length), or '-' for stdin")
+    k.add_argument("--inputs2", default=None, help="optional second JSON list: kernels between --inputs (rows) and these (columns)")
+    k.add_argument("--convention", choices=("pdlt", "neural-tangents"), default="pdlt",
+                   help="pdlt: lambda_W, lambda_b learning-rate factors (default 1); neural-tangents: stax.serial(Dense, act, ..., Dense(1)) "
+                        "in NTK parameterisation (lambda_W = C_W, lambda_b = C_b, one more Dense layer)")
+    k.add_argument("--lambda-W", dest="lambda_W", default="1", help="pdlt: NTK weight learning-rate factor (>= 0)")
+    k.add_argument("--lambda-b", dest="lambda_b", default="1", help="pdlt: NTK bias learning-rate factor (>= 0)")
+    k.add_argument("--format", choices=("json",), default="json")
 
     sub.add_parser("env", help="versions of nntheory, sympy, jax and the devices: paste into bug reports")
     return p
@@ -95,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.kind == "cg" and args.normalization is None:
                 args.normalization = "cg"
             return run_tables(args)
+        if args.command == "kernels":
+            from nntheory._cli_kernels import run_kernels
+
+            return run_kernels(args)
         if args.command == "diagrams":
             from nntheory._cli_diagrams import run_diagrams
 

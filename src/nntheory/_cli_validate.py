@@ -16,6 +16,15 @@ def run_validate(args) -> int:
     import numpy as np
 
     jax.config.update("jax_enable_x64", True)
+    if args.job in ("training", "equivariance"):
+        from nntheory._cli_training import run_training_job
+
+        return run_training_job(args)
+    args.depth = 6 if args.depth is None else args.depth
+    args.widths = args.widths or "32,64,128,256"
+    args.n_nets = 1000 if args.n_nets is None else args.n_nets
+    if args.steps is not None:
+        raise SpecError("--steps: only for 'validate training' and 'validate equivariance'.")
     from nntheory._cli_recursions import parse_number
     from nntheory._version import __version__
     from nntheory.theory import activation, criticality
