@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -78,11 +79,25 @@ class ConvKernel:
             raise KernelError(f"ConvKernel: {name} contains NaN or infinite entries.")
         return jnp.asarray(a)
 
-    def __call__(self, x1, x2=None) -> Kernels:
+    def __call__(self, x1, x2=None, *, chunk: int | None = None) -> Kernels:
+        """Kernels between the images ``x1 (N1, H, H[, C])`` and ``x2`` (default ``x1``), ``(N1, N2)`` each.
+
+        The full spatial covariance of every pair, ``(n H^2)^2`` entries, is kept; rows of ``x1`` are processed
+        in chunks of ``chunk`` images (by default so that a chunk holds about 2^23 entries).
+        """
         a = self._images(x1, "x1")
         b = a if x2 is None else self._images(x2, "x2")
         if a.shape[1:] != b.shape[1:]:
             raise KernelError(f"ConvKernel: x1 and x2 must have the same image shape, got {a.shape[1:]} and {b.shape[1:]}.")
+        per_row = b.shape[0] * (self.n_rot * a.shape[1] * a.shape[2]) ** 2
+        if chunk is None:
+            chunk = max(1, (1 << 23) // per_row)
+        elif isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+            raise KernelError(f"ConvKernel: chunk must be an integer >= 1, got {chunk!r}.")
+        parts = [_block(self, a[s : s + chunk], b) for s in range(0, a.shape[0], chunk)]
+        return Kernels(jnp.concatenate([p[0] for p in parts]), jnp.concatenate([p[1] for p in parts]))
+
+    def _block(self, a, b):  # (nngp, ntk); traced once per (kernel, shapes) by the jitted _block below
         n, k = self.n_rot, self.filter_size
         h = k // 2
         offsets = [(di, dj) for di in range(-h, h + 1) for dj in range(-h, h + 1)]
@@ -105,31 +120,32 @@ class ConvKernel:
         T = K  # lambda = C: Theta^(1) = Sigma^(1)
         cl = W2 / (len(offsets) * n)
 
+        H = a.shape[1]
+        # P[r, d, i] = (i + (R_r delta_d)_0) mod H and Q[r, d, j] likewise: the rotated filter taps as gather indices
+        ar = np.arange(H)
+        P = np.array([[(ar + _rot(o, r * 4 // n)[0]) % H for o in offsets] for r in range(n)])  # (n, |S|, H)
+        Q = np.array([[(ar + _rot(o, r * 4 // n)[1]) % H for o in offsets] for r in range(n)])
+        rs = np.array([[(r + s) % n for s in range(n)] for r in range(n)])  # (n, n): r + s
+        R_ = np.arange(n)
+
         def conv(G):  # sum over s and delta of G[(r+s), p + R_r d; (r'+s), q + R_r' d]
-            A = sum(jnp.roll(G, shift=(-s, -s), axis=(1, 5)) for s in range(n))
-            rows = []
-            for r in range(n):
-                cols = []
-                for r2 in range(n):
-                    blk = A[:, r, :, :, :, r2, :, :]
-                    acc = 0.0
-                    for o in offsets:
-                        d1, d2 = _rot(o, r * 4 // n), _rot(o, r2 * 4 // n)
-                        acc = acc + jnp.roll(blk, shift=(-d1[0], -d1[1], -d2[0], -d2[1]), axis=(1, 2, 4, 5))
-                    cols.append(acc)
-                rows.append(jnp.stack(cols, axis=4))
-            return jnp.stack(rows, axis=1)
+            A = sum(jnp.take(jnp.take(G, rs[:, s], axis=1), rs[:, s], axis=5) for s in range(n))
+            A = jnp.moveaxis(A, (0, 4), (6, 7))  # (n, H, H, n, H, H, Na, Nb)
+            b6 = (slice(None),) + (None,) * 5
+            acc = 0.0
+            for d in range(len(offsets)):
+                acc = acc + A[R_[b6], P[:, d][:, :, None, None, None, None], Q[:, d][:, None, :, None, None, None],
+                              R_[(None,) * 3 + (slice(None),) + (None,) * 2], P[:, d][None, None, None, :, :, None],
+                              Q[:, d][None, None, None, :, None, :]]
+            return jnp.moveaxis(acc, (6, 7), (0, 4))
 
         def conv_var(g):  # the same on the diagonal: (N, n, H, H)
-            A = sum(jnp.roll(g, shift=-s, axis=1) for s in range(n))
-            out = []
-            for r in range(n):
-                acc = 0.0
-                for o in offsets:
-                    d = _rot(o, r * 4 // n)
-                    acc = acc + jnp.roll(A[:, r], shift=(-d[0], -d[1]), axis=(1, 2))
-                out.append(acc)
-            return jnp.stack(out, axis=1)
+            A = sum(jnp.take(g, rs[:, s], axis=1) for s in range(n))
+            A = jnp.moveaxis(A, 0, 3)  # (n, H, H, N)
+            acc = 0.0
+            for d in range(len(offsets)):
+                acc = acc + A[R_[:, None, None], P[:, d][:, :, None], Q[:, d][:, None, :]]
+            return jnp.moveaxis(acc, 3, 0)
 
         def nonlin(K, T, Va, Vb):
             g, gp = duals.cross(Va[:, :, :, :, None, None, None, None], K, Vb[None, None, None, None])
@@ -147,6 +163,9 @@ class ConvKernel:
         axes = (1, 2, 3, 5, 6, 7)
         nngp = b2 + W2 * jnp.mean(g, axis=axes)
         ntk = nngp + W2 * jnp.mean(gpT, axis=axes)
-        return Kernels(nngp, ntk)
+        return nngp, ntk
 
 
+
+
+_block = jax.jit(ConvKernel._block, static_argnums=0)

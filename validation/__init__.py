@@ -13,6 +13,7 @@ from nntheory.validation._nnlo import NNLOCheck as NNLOCheck
 from nntheory.validation._nnlo import validate_nnlo as validate_nnlo
 from nntheory.validation._training import EquivarianceResult as EquivarianceResult
 from nntheory.validation._training import TrainedEnsemble as TrainedEnsemble
+from nntheory.validation._training import TrainedConvSpec as TrainedConvSpec
 from nntheory.validation._training import TrainedMLPSpec as TrainedMLPSpec
 from nntheory.validation._training import TrainingResult as TrainingResult
 from nntheory.validation._training import digits_data as digits_data
@@ -36,6 +37,7 @@ __all__ = [
     "validate_nnlo",
     "EquivarianceResult",
     "TrainedEnsemble",
+    "TrainedConvSpec",
     "TrainedMLPSpec",
     "TrainingResult",
     "digits_data",

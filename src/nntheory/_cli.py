@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--n-nets", dest="n_nets", type=int, default=None,
                    help="networks per width (default 1000; training 32; equivariance 64 per ensemble)")
     v.add_argument("--steps", type=int, default=None, help="training/equivariance: gradient-descent steps (default 200 / 100)")
+    v.add_argument("--arch", choices=("mlp", "cnn", "gcnn"), default=None,
+                   help="training/equivariance: trained architecture (default mlp); cnn and gcnn (C4 group convolutions) "
+                        "are 3x3 periodic convolutions of --widths channels with global average pooling; equivariance: mlp or cnn")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--z-max", dest="z_max", type=float, default=4.0, help="largest accepted |z| of a check")
     v.add_argument("--off-critical", dest="off", default="1.5,0.2", help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")

@@ -21,6 +21,9 @@ def _ints(text: str, name: str) -> list[int]:
     return [int(v) for v in vals]
 
 
+DEFAULT_WIDTHS = {"mlp": "64,256,1024", "cnn": "16,64,256", "gcnn": "8,32,128"}  # channels for the convolutional nets
+
+
 def run_training_job(args) -> int:
     from nntheory._version import __version__
     from nntheory.validation import validate_equivariance, validate_training
@@ -31,9 +34,12 @@ def run_training_job(args) -> int:
     depth = 1 if args.depth is None else args.depth
     if not 1 <= depth <= 10:
         raise SpecError(f"--depth: hidden layers must be between 1 and 10, got {depth}.")
+    arch = args.arch or "mlp"
+    if args.job == "equivariance" and arch == "gcnn":
+        raise SpecError("--arch: 'validate equivariance' trains mlp or cnn ensembles; a gcnn is C4-invariant by construction.")
     t0 = time.time()
     if args.job == "training":
-        widths = _ints(args.widths or "64,256,1024", "widths")
+        widths = _ints(args.widths or DEFAULT_WIDTHS[arch], "widths")
         if len(widths) < 3 or min(widths) < 8:
             raise SpecError(f"--widths: need at least 3 widths >= 8, got {args.widths!r}.")
         n = 32 if args.n_nets is None else args.n_nets
@@ -41,12 +47,12 @@ def run_training_job(args) -> int:
         if n < 4 or steps < 20 or steps % 20:
             raise SpecError(f"--n-nets >= 4 and --steps a positive multiple of 20 required, got {n}, {steps}.")
         res = validate_training(activation=acts[0], widths=widths, depth=depth, n_members=n, steps=steps, every=steps // 10,
-                                seed=args.seed, progress=True)
+                                seed=args.seed, arch=arch, progress=True)
         lines = _training_table(res)
         _plot_training(res, os.path.join(args.out, "training.png"))
         rows = res.rows
     else:
-        widths = _ints(args.widths or "512", "widths")
+        widths = _ints(args.widths or ("512" if arch == "mlp" else "128"), "widths")
         if len(widths) != 1 or widths[0] < 8:
             raise SpecError(f"--widths: 'validate equivariance' takes one width >= 8, got {args.widths!r}.")
         n = 64 if args.n_nets is None else args.n_nets
@@ -55,7 +61,7 @@ def run_training_job(args) -> int:
             raise SpecError(f"--n-nets >= 8 and --steps >= 1 required, got {n}, {steps}.")
         sizes = [m for m in (1, 2, 4, 8, 16, 32, 64, 128) if 2 * m <= n]
         res = validate_equivariance(activation=acts[0], width=widths[0], depth=depth, n_members=n, steps=steps, sizes=sizes,
-                                    seed=args.seed, progress=True)
+                                    seed=args.seed, arch=arch, progress=True)
         lines = _equivariance_table(res)
         _plot_equivariance(res, os.path.join(args.out, "equivariance.png"))
         rows = {"ensembles": res.rows, "infinite_width": res.theory}
@@ -73,7 +79,7 @@ def run_training_job(args) -> int:
 
 def _training_table(res) -> list[str]:
     s = res.settings
-    lines = [f"== trained ensembles vs NTK prediction: {s['activation']}, {s['depth']} hidden layer(s), {s['n_members']} members, "
+    lines = [f"== trained {s.get('arch', 'mlp')} ensembles vs NTK prediction: {s['activation']}, {s['depth']} hidden layer(s), {s['n_members']} members, "
              f"{s['n_train']} digits, lr {s['learning_rate']:.4g}, {s['steps']} GD steps -> {'PASS' if res.passed else 'FAIL'}",
              f"{'width':>6} {'step':>5} {'|E f_t - mu_t| (RMS)':>22} {'stderr':>9} {'member RMS':>11} {'raw mean RMS':>13} {'|mu_t| RMS':>11}"]
     for r in res.rows:
@@ -87,7 +93,7 @@ def _training_table(res) -> list[str]:
 
 def _equivariance_table(res) -> list[str]:
     s = res.settings
-    lines = [f"== emergent invariance: {s['activation']} width {s['width']}, {s['n_members']} members per ensemble, {s['group']}, "
+    lines = [f"== emergent invariance: {s.get('arch', 'mlp')}, {s['activation']} width {s['width']}, {s['n_members']} members per ensemble, {s['group']}, "
              f"{s['steps']} GD steps -> {'PASS' if res.passed else 'FAIL'}",
              f"{'training':>10} {'inputs':>7} {'infinite width':>15} {'member':>9}  ensemble mean of m members: error +- stderr"]
     for label, per in res.rows.items():

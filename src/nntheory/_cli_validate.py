@@ -23,8 +23,9 @@ def run_validate(args) -> int:
     args.depth = 6 if args.depth is None else args.depth
     args.widths = args.widths or "32,64,128,256"
     args.n_nets = 1000 if args.n_nets is None else args.n_nets
-    if args.steps is not None:
-        raise SpecError("--steps: only for 'validate training' and 'validate equivariance'.")
+    for opt, val in (("--steps", args.steps), ("--arch", args.arch)):
+        if val is not None:
+            raise SpecError(f"{opt}: only for 'validate training' and 'validate equivariance'.")
     from nntheory._cli_recursions import parse_number
     from nntheory._version import __version__
     from nntheory.theory import activation, criticality
