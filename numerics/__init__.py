@@ -14,6 +14,7 @@ from nntheory.numerics._recursions import compile_recursion as compile_recursion
 from nntheory.numerics._recursions import pairwise_statistics as pairwise_statistics
 from nntheory.numerics._export import load_table_npz as load_table_npz
 from nntheory.numerics._conv_kernels import ConvKernel as ConvKernel
+from nntheory.numerics._fixed import FixedType as FixedType
 from nntheory.numerics._groups import FiniteGroup as FiniteGroup
 from nntheory.numerics._groups import GroupError as GroupError
 from nntheory.numerics._groups import from_matrices as group_from_matrices
@@ -46,6 +47,7 @@ from nntheory.numerics._so3 import wigner_d_table as wigner_d_table
 
 __all__ = [
     "ConvKernel",
+    "FixedType",
     "FiniteGroup",
     "GroupError",
     "Kernels",

@@ -57,19 +57,39 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--off-critical", dest="off", default="1.5,0.2", help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")
     v.add_argument("--out", default="nntheory-out", help="output folder (results.json, table.txt, plots)")
 
-    t = sub.add_parser("tables", help="lookup tables for equivariant layers: CG / 3j, Wigner d, spherical harmonics")
-    t.add_argument("kind", choices=("cg", "wigner-d", "sh"))
-    t.add_argument("--lmax", type=int, required=True, help="largest degree l (>= 0)")
+    t = sub.add_parser("tables", help="lookup tables for layers: CG / 3j, Wigner d, spherical harmonics; activation tables for "
+                                      "fixed-point hardware")
+    t.add_argument("kind", choices=("cg", "wigner-d", "sh", "activation"))
+    t.add_argument("name_arg", nargs="?", default=None, metavar="NAME",
+                   help="activation: its name or expression in z (e.g. tanh, sigmoid, 'z/(1+abs(z))')")
+    t.add_argument("--lmax", type=int, default=None, help="cg, wigner-d, sh: largest degree l (>= 0)")
+    t.add_argument("--input-precision", dest="input_precision", default="ap_fixed<16,6>",
+                   help="activation: the input type, e.g. 'ap_fixed<16,6>' (hls4ml's default)")
+    t.add_argument("--table-size", dest="table_size", type=int, default=1024, help="activation: entries, a power of two (default 1024)")
+    t.add_argument("--table-precision", dest="table_precision", default="ap_fixed<18,8>",
+                   help="activation: the entry type (hls4ml's default table_t 'ap_fixed<18,8>')")
+    t.add_argument("--input-range", dest="input_range", default=None,
+                   help="activation: half range R of the table, a power of two (default: hls4ml's 4 for tanh, 8 otherwise)")
+    t.add_argument("--hls4ml-compatible", dest="hls4ml_compatible", action="store_true",
+                   help="activation: hls4ml's own entries, bit for bit (single-precision libm); default: correctly rounded")
+    t.add_argument("--bound", action="store_true", help="activation: also prove the error bound from derivatives (sympy)")
     t.add_argument("--basis", choices=("real", "complex"), default="real")
     t.add_argument("--normalization", default=None,
                    help="cg: cg (default), 3j or unit (unit Frobenius per triple); sh: component (default), integral or norm")
     t.add_argument("--dtype", choices=("float32", "float64"), default="float64")
-    t.add_argument("--format", choices=("npz", "json", "c-header"), default="npz")
+    t.add_argument("--format", choices=("npz", "json", "c-header"), default=None, help="default npz (activation: json)")
     t.add_argument("--method", choices=("exact", "recursion"), default="exact",
                    help="cg: exact (correctly rounded, default) or recursion (fast float64, large lmax)")
     t.add_argument("--beta", default=None, help="wigner-d: the angle (default pi/2, exact); other values use the float recursion")
     t.add_argument("--name", default=None, help="C identifier prefix for c-header output")
-    t.add_argument("-o", "--output", required=True, help="output file; a FILE.provenance.json sidecar is written beside it")
+    t.add_argument("-o", "--output", default=None,
+                   help="output file; a FILE.provenance.json sidecar is written beside it (activation json/c-header: stdout if absent)")
+
+    fx = sub.add_parser("fixed", help="bit-exact ap_fixed / ap_ufixed arithmetic (hls4ml's fixed-point types)")
+    fx.add_argument("action", choices=("quantize",))
+    fx.add_argument("--type", required=True, help="e.g. 'ap_fixed<16,6>' or 'ap_ufixed<8,0,AP_RND,AP_SAT>'")
+    fx.add_argument("-i", "--input", required=True, help="a .npy array of numbers (never unpickled)")
+    fx.add_argument("-o", "--output", required=True, help="a .npy file: the float64 values represented in the type")
 
     d = sub.add_parser("diagrams", help="list, count and draw the Feynman diagrams of a finite-width statistic")
     d.add_argument("action", choices=("list", "count", "draw"))
@@ -115,9 +135,23 @@ def main(argv: list[str] | None = None) -> int:
             from nntheory._cli_validate import run_validate
 
             return run_validate(args)
+        if args.command == "fixed":
+            from nntheory._cli_fixed import run_fixed
+
+            return run_fixed(args)
         if args.command == "tables":
+            if args.kind == "activation":
+                from nntheory._cli_fixed import run_activation_table
+
+                args.format = args.format or "json"
+                return run_activation_table(args)
             from nntheory._cli_tables import run_tables
 
+            args.format = args.format or "npz"
+            if args.lmax is None or args.output is None:
+                raise NNTheoryError(f"tables {args.kind}: --lmax and -o/--output are required.")
+            if args.name_arg is not None:
+                raise NNTheoryError(f"tables {args.kind}: takes no NAME argument (got {args.name_arg!r}).")
             if args.kind == "cg" and args.normalization is None:
                 args.normalization = "cg"
             return run_tables(args)
