@@ -61,6 +61,16 @@ def _compile(source: str, tag: str) -> Path:
     return exe
 
 
+def _request(exe: Path, case: int, x) -> np.ndarray:
+    """One request to a harness: the uint64 bit patterns of case ``case`` for the float64 inputs ``x``."""
+    x = np.ascontiguousarray(np.asarray(x, dtype=np.float64).ravel())
+    req = np.array([case], np.int32).tobytes() + np.array([x.size], np.int64).tobytes() + x.tobytes()
+    r = subprocess.run([str(exe)], input=req, capture_output=True)
+    if r.returncode:
+        raise RuntimeError(f"C++ harness {exe.name} failed (exit {r.returncode}): {r.stderr.decode()[-2000:]}")
+    return np.frombuffer(r.stdout, dtype=np.uint64).copy()
+
+
 class FixedHarness:
     """``T t = x;`` for float64 ``x`` and each type ``T`` of ``types``, and ``T t = S(x)`` for the ``(S, T)`` of ``pairs``.
 
@@ -76,16 +86,11 @@ class FixedHarness:
             cases.append(f"    case {i}: run1<{_cpp_type(t)}, {t.width}>(x, out); break;")
         for j, (s, t) in enumerate(self.pairs):
             cases.append(f"    case {len(self.types) + j}: run2<{_cpp_type(s)}, {_cpp_type(t)}, {t.width}>(x, out); break;")
-        source = _HARNESS.replace("@CASES@", "\n".join(cases))
+        source = (_HARNESS + _MAIN).replace("@CASES@", "\n".join(cases))
         self.exe = _compile(source, "fixed")
 
     def _run(self, k: int, x) -> np.ndarray:
-        x = np.ascontiguousarray(np.asarray(x, dtype=np.float64).ravel())
-        req = np.array([k], np.int32).tobytes() + np.array([x.size], np.int64).tobytes() + x.tobytes()
-        r = subprocess.run([str(self.exe)], input=req, capture_output=True)
-        if r.returncode:
-            raise RuntimeError(f"C++ harness failed: {r.stderr.decode()[-2000:]}")
-        return np.frombuffer(r.stdout, dtype=np.uint64).copy()
+        return _request(self.exe, k, x)
 
     @staticmethod
     def _signed(bits: np.ndarray, t: FixedType) -> np.ndarray:
@@ -101,18 +106,14 @@ class FixedHarness:
         return self._signed(self._run(len(self.types) + j, x), self.pairs[j][1])
 
 
-_HARNESS = r"""
+# the shared request loop of every harness: (int32 case, int64 n, n float64) in, n uint64 bit patterns out
+_PRELUDE = r"""
 #include <cstdio>
 #include <cstdint>
 #include <vector>
 #include "ap_fixed.h"
-
-template <class T, int W> void run1(const std::vector<double>& x, std::vector<uint64_t>& out) {
-    for (size_t i = 0; i < x.size(); ++i) { T t = x[i]; out[i] = t.range(W - 1, 0).to_uint64(); }
-}
-template <class S, class T, int W> void run2(const std::vector<double>& x, std::vector<uint64_t>& out) {
-    for (size_t i = 0; i < x.size(); ++i) { S s = x[i]; T t = s; out[i] = t.range(W - 1, 0).to_uint64(); }
-}
+"""
+_MAIN = r"""
 int main() {
     int32_t k; int64_t n;
     if (fread(&k, 4, 1, stdin) != 1 || fread(&n, 8, 1, stdin) != 1) return 2;
@@ -124,6 +125,15 @@ int main() {
     }
     fwrite(out.data(), 8, n, stdout);
     return 0;
+}
+"""
+
+_HARNESS = _PRELUDE + r"""
+template <class T, int W> void run1(const std::vector<double>& x, std::vector<uint64_t>& out) {
+    for (size_t i = 0; i < x.size(); ++i) { T t = x[i]; out[i] = t.range(W - 1, 0).to_uint64(); }
+}
+template <class S, class T, int W> void run2(const std::vector<double>& x, std::vector<uint64_t>& out) {
+    for (size_t i = 0; i < x.size(); ++i) { S s = x[i]; T t = s; out[i] = t.range(W - 1, 0).to_uint64(); }
 }
 """
 
@@ -142,23 +152,14 @@ class ActivationHarness:
             decls.append(f"struct cfg{i} : nnet::activ_config {{ static const unsigned n_in = 1; "
                          f"static const unsigned table_size = {size}; typedef {_cpp_type(t)} table_t; }};")
             cases.append(f"    case {i}: runact<{_cpp_type(d)}, {_cpp_type(r)}, cfg{i}, {r.width}>(x, out, {int(name == 'tanh')}); break;")
-        source = _ACT_HARNESS.replace("@DECLS@", "\n".join(decls)).replace("@CASES@", "\n".join(cases))
+        source = (_ACT_HARNESS + _MAIN).replace("@DECLS@", "\n".join(decls)).replace("@CASES@", "\n".join(cases))
         self.exe = _compile(source, "activation")
 
     def run(self, i: int, x) -> np.ndarray:
-        x = np.ascontiguousarray(np.asarray(x, dtype=np.float64).ravel())
-        req = np.array([i], np.int32).tobytes() + np.array([x.size], np.int64).tobytes() + x.tobytes()
-        r = subprocess.run([str(self.exe)], input=req, capture_output=True)
-        if r.returncode:
-            raise RuntimeError(f"C++ activation harness failed: {r.stderr.decode()[-2000:]}")
-        return FixedHarness._signed(np.frombuffer(r.stdout, dtype=np.uint64).copy(), self.configs[i][3])
+        return FixedHarness._signed(_request(self.exe, i, x), self.configs[i][3])
 
 
-_ACT_HARNESS = r"""
-#include <cstdio>
-#include <cstdint>
-#include <vector>
-#include "ap_fixed.h"
+_ACT_HARNESS = _PRELUDE + r"""
 #include "nnet_activation.h"
 @DECLS@
 template <class D, class R, class C, int W> void runact(const std::vector<double>& x, std::vector<uint64_t>& out, int is_tanh) {
@@ -167,17 +168,5 @@ template <class D, class R, class C, int W> void runact(const std::vector<double
         if (is_tanh) nnet::tanh<D, R, C>(d, r); else nnet::sigmoid<D, R, C>(d, r);
         out[i] = r[0].range(W - 1, 0).to_uint64();
     }
-}
-int main() {
-    int32_t k; int64_t n;
-    if (fread(&k, 4, 1, stdin) != 1 || fread(&n, 8, 1, stdin) != 1) return 2;
-    std::vector<double> x(n); std::vector<uint64_t> out(n);
-    if (n && fread(x.data(), 8, n, stdin) != (size_t)n) return 3;
-    switch (k) {
-@CASES@
-    default: return 4;
-    }
-    fwrite(out.data(), 8, n, stdout);
-    return 0;
 }
 """
