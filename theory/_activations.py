@@ -190,7 +190,8 @@ BUILTIN_ACTIVATIONS: dict[str, Callable[[], Activation]] = {
 # ---------------------------------------------------------------- safe parsing
 _FUNCS: dict[str, Callable[..., sympy.Expr]] = {
     "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh, "exp": sympy.exp, "log": sympy.log,
-    "sqrt": sympy.sqrt, "erf": sympy.erf, "erfc": sympy.erfc, "sin": sympy.sin, "cos": sympy.cos,
+    "sqrt": sympy.sqrt, "erf": sympy.erf, "erfc": sympy.erfc, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
+    "asin": sympy.asin, "acos": sympy.acos,
     "atan": sympy.atan, "arctan": sympy.atan, "Abs": sympy.Abs, "abs": sympy.Abs, "Max": sympy.Max,
     "max": sympy.Max, "Min": sympy.Min, "min": sympy.Min, "Heaviside": sympy.Heaviside,
     "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)), "relu": lambda a: sympy.Max(0, a),
@@ -202,30 +203,57 @@ _BINOPS = {ast.Add: sympy.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sympy.Mul,
 _MAX_TEXT = 500
 
 
-def _node_to_sympy(node: ast.AST, text: str) -> sympy.Expr:
+def _node_to_sympy(node: ast.AST, text: str, names: dict[str, sympy.Symbol] | None = None,
+                   label: str = "--activation", error: type[ValueError] = ActivationError) -> sympy.Expr:
+    """Rebuild a parsed expression from the whitelist. ``names``: the allowed variables (None: any name)."""
+    rec = lambda n: _node_to_sympy(n, text, names, label, error)  # noqa: E731
     if isinstance(node, ast.Expression):
-        return _node_to_sympy(node.body, text)
+        return rec(node.body)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         # Decimal literals become exact rationals: "0.1" means 1/10, not the nearest double.
         return sympy.Rational(ast.get_source_segment(text, node) or repr(node.value))
     if isinstance(node, ast.Name):
+        if names is not None and node.id in names:
+            return names[node.id]
         if node.id in _CONSTS:
             return _CONSTS[node.id]
         if node.id in _FUNCS:
-            raise ActivationError(f"--activation: {node.id!r} is a function; call it, e.g. {node.id}(z).")
+            raise error(f"{label}: {node.id!r} is a function; call it, e.g. {node.id}(z).")
+        if names is not None:
+            raise error(f"{label}: unknown name {node.id!r} in {text!r}; allowed variables: {sorted(names)}.")
         return sympy.Symbol(node.id, real=True)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return _BINOPS[type(node.op)](_node_to_sympy(node.left, text), _node_to_sympy(node.right, text))
+        return _BINOPS[type(node.op)](rec(node.left), rec(node.right))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        val = _node_to_sympy(node.operand, text)
+        val = rec(node.operand)
         return -val if isinstance(node.op, ast.USub) else val
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS and not node.keywords:
-        return _FUNCS[node.func.id](*(_node_to_sympy(a, text) for a in node.args))
+        return _FUNCS[node.func.id](*(rec(a) for a in node.args))
     what = ast.get_source_segment(text, node) or type(node).__name__
-    raise ActivationError(
-        f"--activation: {what!r} is not allowed. Use numbers, one variable, + - * / **, and the functions "
+    raise error(
+        f"{label}: {what!r} is not allowed. Use numbers, variables, + - * / **, and the functions "
         f"{sorted(_FUNCS)}."
     )
+
+
+def parse_expression(text: object, names: dict[str, sympy.Symbol], *, label: str,
+                     error: type[ValueError] = ActivationError) -> sympy.Expr:
+    """Parse user text into a sympy expression in the given variables, safely (no ``eval``).
+
+    Numbers, the variables in ``names``, ``+ - * / **``, ``pi``, ``E`` and the whitelisted functions.
+    Decimal literals become exact rationals. Errors name ``label`` (e.g. the JSON field).
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = repr(text)
+    if not isinstance(text, str) or not text.strip():
+        raise error(f"{label}: expected an expression (a non-empty string), got {text!r}.")
+    if len(text) > 4 * _MAX_TEXT:
+        raise error(f"{label}: expression longer than {4 * _MAX_TEXT} characters.")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise error(f"{label}: {text!r} is not a valid expression ({exc.msg}).") from None
+    return sympy.sympify(_node_to_sympy(tree, text.strip(), names, label, error))
 
 
 def parse_activation(text: str, name: str | None = None) -> Activation:
