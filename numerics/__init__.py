@@ -45,7 +45,24 @@ from nntheory.numerics._so3 import wigner_d_half_pi as wigner_d_half_pi
 from nntheory.numerics._so3 import wigner_d_matrix as wigner_d_matrix
 from nntheory.numerics._so3 import wigner_d_table as wigner_d_table
 
+from nntheory.numerics._invariants import compile_invariants as compile_invariants
+from nntheory.numerics._invariants import jet_of as jet_of
+from nntheory.numerics._invariants import invariants_along as invariants_along
+from nntheory.numerics._invariants import compile_group_action as compile_group_action
+from nntheory.numerics._invariants import compile_fields as compile_fields
+from nntheory.numerics._invariants import EquivariantNODE as EquivariantNODE
+from nntheory.numerics._invariants import PlainNODE as PlainNODE
+from nntheory.numerics._invariants import rk4_solve as rk4_solve
+
 __all__ = [
+    "compile_invariants",
+    "jet_of",
+    "invariants_along",
+    "compile_group_action",
+    "compile_fields",
+    "EquivariantNODE",
+    "PlainNODE",
+    "rk4_solve",
     "ConvKernel",
     "FixedType",
     "FiniteGroup",

@@ -8,6 +8,10 @@ factors ``lambda_b`` and ``lambda_W/n_{l-1}``.
 
 SO(3)/SU(2): exact 3j/CG/6j/9j (Python integers), Wigner d/D, spherical harmonics, real bases and
 real CG tensors; conventions in ``nntheory.theory._so3`` (Condon–Shortley, ZYZ active, m ascending).
+
+Lie group actions: prolongation to jet spaces, counts and complete sets of differential invariants
+(moving frame), invariant derivatives and recurrences, equivariant vector fields
+(``nntheory.theory._lie``).
 """
 
 from nntheory.theory._activations import BUILTIN_ACTIVATIONS as BUILTIN_ACTIVATIONS
@@ -29,6 +33,17 @@ from nntheory.theory._gaussian import GaussianExpectation as GaussianExpectation
 from nntheory.theory._gaussian import activation_function as activation_function
 from nntheory.theory._gaussian import gaussian_expectation as gaussian_expectation
 from nntheory.theory._gaussian import kernel_symbols as kernel_symbols
+from nntheory.theory._lie import EquivariantFields as EquivariantFields
+from nntheory.theory._lie import InvariantError as InvariantError
+from nntheory.theory._lie import InvariantSet as InvariantSet
+from nntheory.theory._lie import JetSpace as JetSpace
+from nntheory.theory._lie import LieAlgebraAction as LieAlgebraAction
+from nntheory.theory._lie import action_from_spec as action_from_spec
+from nntheory.theory._lie import differential_invariants as differential_invariants
+from nntheory.theory._lie import equivariant_fields as equivariant_fields
+from nntheory.theory._lie import invariant_count as invariant_count
+from nntheory.theory._lie import lie_action as lie_action
+from nntheory.theory._lie import tangent_lift as tangent_lift
 from nntheory.theory._so3 import clebsch_gordan_tensor as clebsch_gordan_tensor
 from nntheory.theory._so3 import e3nn_basis_change as e3nn_basis_change
 from nntheory.theory._so3 import e3nn_clebsch_gordan as e3nn_clebsch_gordan
@@ -51,6 +66,17 @@ from nntheory.theory._su2 import wigner_9j as wigner_9j
 
 __all__ = [
     "Activation",
+    "EquivariantFields",
+    "InvariantError",
+    "InvariantSet",
+    "JetSpace",
+    "LieAlgebraAction",
+    "action_from_spec",
+    "differential_invariants",
+    "equivariant_fields",
+    "invariant_count",
+    "lie_action",
+    "tangent_lift",
     "ExactValue",
     "clebsch_gordan",
     "clebsch_gordan_tensor",

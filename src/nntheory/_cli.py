@@ -114,6 +114,16 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--lambda-b", dest="lambda_b", default="1", help="pdlt: NTK bias learning-rate factor (>= 0)")
     k.add_argument("--format", choices=("json",), default="json")
 
+    iv = sub.add_parser("invariants", help="differential invariants of a Lie algebra action (counts per order, a complete "
+                                           "set, invariant derivatives) and its equivariant vector fields")
+    iv.add_argument("spec", help='a JSON file (or - for stdin): {"independent": ["x"], "dependent": ["u"], '
+                                 '"generators": [{"x": "1"}, {"u": "1"}, {"x": "-u", "u": "x"}]}; optional "names", '
+                                 '"finite" with "parameters"')
+    iv.add_argument("--order", type=int, required=True, help="highest jet order N >= 0")
+    iv.add_argument("--format", choices=("json", "text"), default="json")
+    iv.add_argument("--fields", action="store_true",
+                    help="also the equivariant vector fields on the base coordinates (module rank from the isotropy, a basis)")
+
     sub.add_parser("env", help="versions of nntheory, sympy, jax and the devices: paste into bug reports")
     return p
 
@@ -163,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             from nntheory._cli_diagrams import run_diagrams
 
             return run_diagrams(args)
+        if args.command == "invariants":
+            from nntheory._cli_invariants import run_invariants
+
+            return run_invariants(args)
         if args.command == "env":
             return _env()
     except NNTheoryError as exc:
