@@ -32,6 +32,9 @@ def test_public_api_snapshot():
         "exact_3j", "exact_6j", "exact_9j", "exact_clebsch_gordan", "projections", "real_basis_change",
         "rotation_matrix", "spherical_harmonics", "wigner_3j", "wigner_6j", "wigner_9j", "wigner_D",
         "wigner_D_real", "wigner_small_d",
+        # Lie group actions and differential invariants
+        "EquivariantFields", "InvariantError", "InvariantSet", "JetSpace", "LieAlgebraAction", "action_from_spec",
+        "differential_invariants", "equivariant_fields", "invariant_count", "lie_action", "tangent_lift",
     }
     assert len(T.__all__) == len(set(T.__all__))
     assert all(hasattr(T, name) for name in T.__all__) and all(hasattr(N, name) for name in N.__all__)
@@ -44,7 +47,7 @@ def test_doctests_of_installed_modules():
 
     for name in ["nntheory.theory._activations", "nntheory.theory._gaussian", "nntheory.theory._recursions",
                  "nntheory.theory._criticality", "nntheory.numerics._compile", "nntheory.theory._su2",
-                 "nntheory.theory._so3"]:
+                 "nntheory.theory._so3", "nntheory.theory._lie"]:
         res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert res.failed == 0, name
         assert res.attempted > 0, name
