@@ -19,6 +19,7 @@ Everything symbolic comes from :mod:`nntheory.theory._lie` and goes through the 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -212,19 +213,11 @@ def rk4_solve(f: Callable, z0: jax.Array, ts: jax.Array, steps: int = 8) -> jax.
     return jnp.concatenate([z0[None], zs], axis=0)
 
 
-@dataclass(frozen=True)
-class EquivariantNODE:
-    """``dz/dt = sum_k F_k(I(z)) Y_k(z)``: equivariant by construction for any MLP ``F``.
+@dataclass(frozen=True, kw_only=True)
+class _ODESettings:
+    """Solver settings shared by the NODEs: ``"rk4"`` (fixed step, ``steps`` per output interval)
+    or ``"dopri5"`` (adaptive, ``rtol``/``atol``)."""
 
-    Args:
-        fields: the equivariant basis ``Y_k`` and invariants ``I`` (from
-            :func:`~nntheory.theory.equivariant_fields`).
-        hidden: hidden layer sizes of ``F``.
-        solver: ``"rk4"`` (fixed step, ``steps`` per output interval) or ``"dopri5"`` (adaptive,
-            ``rtol``/``atol``).
-    """
-
-    fields: EquivariantFields
     hidden: tuple[int, ...] = (32, 32)
     solver: str = "rk4"
     steps: int = 8
@@ -237,36 +230,41 @@ class EquivariantNODE:
         if self.steps < 1:
             raise ValueError(f"steps: must be >= 1, got {self.steps}.")
 
-    @property
-    def _compiled(self):
-        return _compiled_fields(self.fields)
+    def solve(self, params, z0, ts):
+        """``z`` at every time in ``ts`` from ``z0``."""
+        return _solve(lambda z, t: self.vector_field(params, z), z0, ts, self)
+
+
+@dataclass(frozen=True)
+class EquivariantNODE(_ODESettings):
+    """``dz/dt = sum_k F_k(I(z)) Y_k(z)``: equivariant by construction for any MLP ``F``.
+
+    Args:
+        fields: the equivariant basis ``Y_k`` and invariants ``I`` (from
+            :func:`~nntheory.theory.equivariant_fields`).
+        hidden, solver, steps, rtol, atol: hidden layer sizes of ``F`` and the solver settings.
+    """
+
+    fields: EquivariantFields
 
     def init(self, key, dtype=jnp.float64):
         n_in = max(len(self.fields.invariants), 1)
         return _mlp_init(key, (n_in, *self.hidden, len(self.fields.basis)), dtype)
 
     def vector_field(self, params, z):
-        Y, I = self._compiled
+        Y, I = _compiled_fields(self.fields)
         inv = I(z)
         if inv.shape[-1] == 0:
             inv = jnp.zeros(z.shape[:-1] + (1,), z.dtype)
         coef = _mlp(params, inv)
         return jnp.einsum("...k,...kn->...n", coef, Y(z))
 
-    def solve(self, params, z0, ts):
-        return _solve(lambda z, t: self.vector_field(params, z), z0, ts, self)
-
 
 @dataclass(frozen=True)
-class PlainNODE:
+class PlainNODE(_ODESettings):
     """``dz/dt = F(z)`` with an unconstrained MLP (the non-equivariant baseline)."""
 
     dim: int
-    hidden: tuple[int, ...] = (32, 32)
-    solver: str = "rk4"
-    steps: int = 8
-    rtol: float = 1e-8
-    atol: float = 1e-10
 
     def init(self, key, dtype=jnp.float64):
         return _mlp_init(key, (self.dim, *self.hidden, self.dim), dtype)
@@ -274,18 +272,8 @@ class PlainNODE:
     def vector_field(self, params, z):
         return _mlp(params, z)
 
-    def solve(self, params, z0, ts):
-        return _solve(lambda z, t: self.vector_field(params, z), z0, ts, self)
 
-
-_FIELD_CACHE: dict = {}
-
-
-def _compiled_fields(fields):
-    key = id(fields)
-    if key not in _FIELD_CACHE:
-        _FIELD_CACHE[key] = (fields, compile_fields(fields))
-    return _FIELD_CACHE[key][1]
+_compiled_fields = functools.lru_cache(maxsize=32)(compile_fields)
 
 
 def _solve(f, z0, ts, cfg):
