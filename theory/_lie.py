@@ -27,6 +27,15 @@ equations are solved for the group parameters and the remaining transformed coor
 normalised invariants ``iota(z_j)``. They are then reduced to a functionally independent set at each
 order (rank test) and checked to be annihilated by every prolonged generator (exact).
 
+Second route, by solving the linear PDE system ``pr v_a(I) = 0`` (``method="characteristics"``, and
+the fallback of the default where the frame fails): the prolonged generators are put in Jacobian
+normal form ``w_a = d/dy_a + sum_j c_aj d/dz_j`` on the same transversal coordinates ``y``; these
+commute (Frobenius), and an invariant is determined by its values on the cut ``{y = y0}``, so the
+fundamental invariants are the ``z_j`` of the point where the leaf meets the cut, found by
+integrating the characteristic ODEs of ``w_1, ..., w_s`` in turn (scalar ODEs by ``dsolve``,
+including implicit general solutions; linear blocks with commuting coefficients by a matrix
+exponential). On the same cut both routes give the same normalised invariants.
+
 The invariant differential operators ``𝒟_i = sum_j (D_j X^i)^{-1}|_frame D_j`` (arc-length derivative
 for SE(2)) and the Fels–Olver recurrence relations ``𝒟_i iota(z) = iota(D_i z) + sum_a R_i^a
 iota(pr v_a (z))`` (``R`` from the phantom invariants) are computed symbolically.
@@ -541,27 +550,139 @@ def _trig(e: sympy.Expr) -> sympy.Expr:
     return sympy.simplify(e)
 
 
-def _triangular_flow(base, comps):
-    sol: dict[sympy.Symbol, sympy.Expr] = {b: b for b, c in zip(base, comps) if c == 0}
-    pending = [k for k in range(len(base)) if comps[k] != 0]
-    F = sympy.Function("F")
-    while pending:
-        for k in pending:
-            deps = comps[k].free_symbols & set(base)
-            if deps <= (set(sol) - {base[k]}) | {base[k]}:
-                sub = {b: sol[b] for b in sol if b != base[k]}
-                sub[base[k]] = F(_EPS)
-                rhs = comps[k].xreplace(sub)
-                try:
-                    res = sympy.dsolve(sympy.Eq(F(_EPS).diff(_EPS), rhs), F(_EPS), ics={F(0): base[k]})
-                except Exception:  # noqa: BLE001 - dsolve raises many types on hard ODEs
-                    return None
-                res = res if isinstance(res, sympy.Eq) else res[0]
-                sol[base[k]] = sympy.simplify(res.rhs)
-                pending.remove(k)
-                break
-        else:
+def _local_zero(expr: sympy.Expr, base: Sequence[sympy.Symbol], seed: int = 0, count: int = 3) -> bool:
+    """``expr`` (in ``base`` and ``epsilon``) vanishes at ``count`` points near one reference point
+    with positive coordinates, for small positive ``epsilon`` (40 digits): the check of a local
+    solution branch (branches of roots and logs are chosen near the reference point)."""
+    ref = random.Random(7)
+    p0 = {b: sympy.Rational(ref.randint(20, 40), ref.randint(7, 13)) for b in base}
+    rnd = random.Random(seed)
+    with mpmath.workdps(40):
+        for _ in range(count):
+            pt = {b: v + sympy.Rational(rnd.randint(-9, 9), 400) for b, v in p0.items()}
+            pt[_EPS] = sympy.Rational(rnd.randint(1, 9), 997)
+            try:
+                v = complex(sympy.sympify(expr).xreplace(pt).evalf(40))
+            except (TypeError, ValueError, ZeroDivisionError):
+                return False
+            if not abs(v) <= 1e-25:
+                return False
+    return True
+
+
+def _scalar_flow(rhs: sympy.Expr, F: sympy.Expr, z0: sympy.Symbol, base) -> sympy.Expr | None:
+    """Solution of ``F' = rhs(epsilon, F)``, ``F(0) = z0``: ``dsolve`` with the initial condition, or
+    its general solution with the constant solved from the initial condition (implicit first
+    integrals, several branches); the branch kept is checked at random points."""
+    eq = sympy.Eq(F.diff(_EPS), rhs)
+    cands: list[sympy.Expr] = []
+    try:
+        res = sympy.dsolve(eq, F, ics={F.subs(_EPS, 0): z0})
+        cands += [r.rhs for r in (res if isinstance(res, list) else [res]) if r.lhs == F]
+    except Exception:  # noqa: BLE001 - dsolve raises many types on hard ODEs
+        pass
+    for c in cands:
+        if _local_zero(c.subs(_EPS, 0) - z0, base, 1) and _local_zero(c.diff(_EPS) - rhs.xreplace({F: c}), base, 2):
+            return c
+    try:
+        general = sympy.dsolve(eq, F)
+    except Exception:  # noqa: BLE001
+        return None
+    for g in general if isinstance(general, list) else [general]:
+        if g.lhs != F:
+            continue
+        consts = sorted((c for c in g.rhs.free_symbols if c.name.startswith("C") and c not in base and c != _EPS), key=str)
+        if len(consts) != 1:
+            continue
+        try:
+            values = sympy.solve(g.rhs.subs(_EPS, 0) - z0, consts[0])
+        except Exception:  # noqa: BLE001
+            continue
+        for v in values:
+            c = g.rhs.xreplace({consts[0]: v})
+            if _local_zero(c.subs(_EPS, 0) - z0, base, 1) and _local_zero(c.diff(_EPS) - rhs.xreplace({F: c}), base, 2):
+                return c
+    return None
+
+
+def _first_piece(e: sympy.Expr) -> sympy.Expr:
+    """The generic branch of an integral (its first piece, valid on an open set; checked later)."""
+    return e.args[0][0] if isinstance(e, sympy.Piecewise) else e
+
+
+def _linear_block_flow(rhs: Sequence[sympy.Expr], Fs: Sequence[sympy.Expr], z0: Sequence[sympy.Symbol], base):
+    """``F' = A(epsilon) F + b(epsilon)`` with commuting ``A(epsilon) = f(epsilon) A0``:
+    ``F = Phi (z0 + int_0^epsilon Phi^{-1} b)``, ``Phi = exp(A0 int_0^epsilon f)``."""
+    m = len(Fs)
+    A = sympy.Matrix(m, m, lambda i, j: sympy.diff(rhs[i], Fs[j]))
+    if any(e.has(*Fs) for e in A):
+        return None
+    b = sympy.Matrix([sympy.simplify(rhs[i] - sum(A[i, j] * Fs[j] for j in range(m))) for i in range(m)])
+    s = sympy.Dummy("s")
+    piv = next((e for e in A if e != 0), None)
+    if piv is None:
+        Phi = sympy.eye(m)
+    else:
+        A0 = A.applyfunc(lambda e: sympy.simplify(e / piv))
+        if any(e.has(_EPS) for e in A0):
             return None
+        f_int = _first_piece(sympy.integrate(piv.subs(_EPS, s), (s, 0, _EPS)))
+        if f_int.has(sympy.Integral):
+            return None
+        Phi = (A0 * f_int).exp().applyfunc(_trig)
+    z = sympy.Matrix(z0)
+    if any(e != 0 for e in b):
+        integrand = (Phi.inv() * b).applyfunc(lambda e: sympy.simplify(e.subs(_EPS, s)))
+        acc = integrand.applyfunc(lambda e: _first_piece(sympy.integrate(e, (s, 0, _EPS))))
+        if any(e.has(sympy.Integral) for e in acc):
+            return None
+        z = z + acc
+    out = [sympy.simplify(e) for e in Phi * z]
+    sub = dict(zip(Fs, out))
+    for i in range(m):
+        if not (_local_zero(out[i].subs(_EPS, 0) - z0[i], base, 3) and _local_zero(out[i].diff(_EPS) - rhs[i].xreplace(sub), base, 4)):
+            return None
+    return out
+
+
+def _triangular_flow(base, comps):
+    """Integrate ``dz/d epsilon = comps(z)`` block by block: each block is a set of coordinates that
+    depend on each other (a strongly connected component of the dependency graph) and only on
+    coordinates already integrated. Single coordinates are scalar ODEs; larger blocks must be linear
+    with commuting coefficient matrices. Returns None when a block cannot be integrated."""
+    n = len(base)
+    sol: dict[sympy.Symbol, sympy.Expr] = {b: b for b, c in zip(base, comps) if c == 0}
+    pending = {k for k in range(n) if comps[k] != 0}
+    deps = {k: {j for j in pending if j != k and comps[k].has(base[j])} for k in pending}
+    while pending:
+        reach = {}
+        for k in pending:  # transitive closure within the pending coordinates
+            seen, todo = set(), [k]
+            while todo:
+                for j in deps[todo.pop()] & pending:
+                    if j not in seen:
+                        seen.add(j)
+                        todo.append(j)
+            reach[k] = seen
+        blocks = []
+        for k in sorted(pending):
+            block = {k} | {j for j in reach[k] if k in reach[j]}
+            if reach[k] <= block:
+                blocks.append(sorted(block))
+        block = min(blocks, key=len)
+        Fs = [sympy.Function(f"F{j}")(_EPS) for j in block]
+        sub = {b: sol[b] for b in sol}
+        sub.update({base[j]: Fs[i] for i, j in enumerate(block)})
+        rhs = [comps[j].xreplace(sub) for j in block]
+        res = _linear_block_flow(rhs, Fs, [base[j] for j in block], base)
+        if res is None and len(block) == 1:
+            res = _scalar_flow(rhs[0], Fs[0], base[block[0]], base)
+            res = None if res is None else [res]
+        if res is None:
+            return None
+        for j, e in zip(block, res):
+            sol[base[j]] = sympy.simplify(e)
+        pending -= set(block)
     return [sol[b] for b in base]
 
 
@@ -796,6 +917,76 @@ def _frame(action: LieAlgebraAction, order: int) -> _Frame:
     )
 
 
+# ------------------------------------------------------------------ characteristics (Frobenius)
+@dataclass(frozen=True)
+class _Characteristics:
+    order: int
+    cross_section: tuple[tuple[sympy.Symbol, sympy.Expr], ...]  # y_a = y0_a: where the leaves are cut
+    normal_form: tuple[tuple[sympy.Expr, ...], ...]             # w_a = d/dy_a + sum_j c_aj d/dz_j (commuting)
+    values: tuple[tuple[sympy.Symbol, sympy.Expr], ...]         # z_j at the cut, as functions on J^order
+
+
+@functools.lru_cache(maxsize=64)
+def _characteristics(action: LieAlgebraAction, order: int) -> _Characteristics:
+    """Invariants of ``J^order`` by integrating the linear PDE system ``pr v_a(I) = 0`` directly.
+
+    The prolonged generators span an involutive distribution of rank ``s`` (the orbit dimension).
+    Solving the coefficient matrix for ``s`` transversal coordinates ``y`` puts it in Jacobian normal
+    form ``w_a = d/dy_a + sum_j c_aj(y, z) d/dz_j``, whose fields commute (Frobenius: a complete
+    system). An invariant is constant along each ``w_a``, so it is determined by its values on
+    ``{y = y0}``: the fundamental invariants are the coordinates ``z_j`` of the point of ``{y = y0}``
+    on the same leaf, reached by flowing along ``w_1``, ..., ``w_s`` in turn (their characteristic
+    ODEs, in ``epsilon = y0_a - y_a``). No group parameters are solved for, so this route works
+    where the moving frame's normalisation equations cannot be solved; it needs the characteristic
+    ODEs integrable in closed form (scalar ODEs by ``dsolve``, linear blocks with commuting
+    coefficients by a matrix exponential), and is local: branches are chosen on an open set.
+    """
+    jet = action.jet
+    rank = action.orbit_dimension(order)
+    coords = jet.coordinates(order)
+    section = _choose_cross_section(action, order, rank, seed=1000)
+    M = sympy.Matrix(action.matrix(order))
+    ycols = [coords.index(c) for c, _ in section]
+    pt = _points(coords, 1, 4242 + order)[0]
+    rows: list[int] = []
+    for a in range(action.r):
+        try:
+            if _rank_at([[M[b, j] for j in ycols] for b in rows + [a]], pt) == len(rows) + 1:
+                rows.append(a)
+        except (ZeroDivisionError, TypeError, ValueError):
+            continue
+        if len(rows) == rank:
+            break
+    if len(rows) < rank:
+        raise InvariantError(f"characteristics: no {rank} generators are transversal to the cut at order {order}.")
+    A = M.extract(rows, ycols)
+    W = (A.inv() * M.extract(rows, list(range(len(coords))))).applyfunc(lambda e: sympy.factor(sympy.cancel(e)))
+    flows = []
+    for a in range(rank):
+        comps = tuple(W[a, j] for j in range(len(coords)))
+        flow = _triangular_flow(coords, comps)
+        if flow is None:
+            field_text = " + ".join(f"({c})*d/d{z}" for z, c in zip(coords, comps) if c != 0)
+            raise InvariantError(
+                f"characteristics: the characteristic ODEs of {field_text} (order {order}) could not be integrated "
+                "in closed form."
+            )
+        flows.append(flow)
+    zs = [j for j in range(len(coords)) if j not in ycols]
+    for shift in range(3):  # the branch integrated near a generic point may meet the cut only where it is singular
+        cut = [(c, y0 + shift) for c, y0 in section]
+        current = list(coords)
+        for a, flow in enumerate(flows):
+            sub = dict(zip(coords, current))
+            sub[_EPS] = cut[a][1] - current[ycols[a]]
+            current = [f.xreplace(sub) for f in flow]
+        values = [_tidy(current[j]) for j in zs]
+        if _jacobian_rank(values, coords, seed=91 + order) == len(zs):
+            return _Characteristics(order, tuple(cut), tuple(tuple(W[a, j] for j in range(len(coords))) for a in range(rank)),
+                                    tuple((coords[j], v) for j, v in zip(zs, values)))
+    raise InvariantError(f"characteristics: the integrated leaves do not meet the cut {section} regularly at order {order}.")
+
+
 def _normalised(frame: _Frame, s: sympy.Symbol) -> sympy.Expr:
     sub = dict(frame.solution)
     val = dict(frame.transformed)[s].xreplace(sub)
@@ -997,12 +1188,30 @@ def _annihilated(action: LieAlgebraAction, I: sympy.Expr, order: int) -> bool:
     return True
 
 
-def differential_invariants(action: LieAlgebraAction, order: int, *, check: bool = True) -> InvariantSet:
+_METHODS = ("auto", "moving frame", "characteristics")
+
+
+def differential_invariants(action: LieAlgebraAction, order: int, *, method: str = "auto", check: bool = True) -> InvariantSet:
     """A complete set of fundamental differential invariants of orders ``0..order``.
 
+    Two routes give the invariants at each order (both return the normalised coordinates: the
+    value each non-cut coordinate takes where the orbit meets a cross-section):
+
+    * ``"moving frame"``: Fels–Olver; group elements from the generators' flows (or the finite
+      action), normalisation equations solved for the group parameters;
+    * ``"characteristics"``: the linear PDE system ``pr v_a(I) = 0`` itself, in Jacobian normal
+      form (commuting fields, Frobenius) integrated along its characteristics; no group
+      parameters, so it works where the normalisation cannot be solved or the group's flows are
+      not integrable;
+    * ``"auto"`` (default): the moving frame, and characteristics at the orders where it fails.
+
+    Invariant derivatives and recurrence relations need the moving frame; with
+    ``"characteristics"`` they are not computed (``derivatives`` is None).
+
     Raises:
-        InvariantError: ``order`` negative or below the first order with invariants, or a moving
-            frame that cannot be built (flows not integrable, normalisation not solvable).
+        InvariantError: ``order`` negative or below the first order with invariants, an unknown
+            ``method``, or no route that succeeds (flows or characteristic ODEs not integrable in
+            closed form, normalisation not solvable).
 
     Example:
         >>> se2 = lie_action(["x"], ["u"], [{"x": "1"}, {"u": "1"}, {"x": "-u", "u": "x"}])
@@ -1014,6 +1223,8 @@ def differential_invariants(action: LieAlgebraAction, order: int, *, check: bool
     """
     if not isinstance(order, int) or isinstance(order, bool) or order < 0:
         raise InvariantError(f"order: must be an integer >= 0, got {order!r}.")
+    if method not in _METHODS:
+        raise InvariantError(f"method: must be one of {list(_METHODS)}, got {method!r}.")
     jet = action.jet
     counts = [invariant_count(action, k) for k in range(order + 1)]
     dims = [action.orbit_dimension(k) for k in range(order + 1)]
@@ -1025,21 +1236,25 @@ def differential_invariants(action: LieAlgebraAction, order: int, *, check: bool
     running: list[sympy.Expr] = []
     per_order: list[tuple[sympy.Expr, ...]] = []
     frame = None
+    section: tuple = ()
+    routes: dict[int, str] = {}
     for k in range(order + 1):
         new: list[sympy.Expr] = []
         if counts[k] > len(running):
-            frame = _frame(action, k)
-            for note in frame.branches:
-                if note not in warnings:
-                    warnings.append(note)
-            phantoms = {s for s, _ in frame.cross_section}
+            values, section, frame_k, routes[k] = _route(action, k, method)
+            if frame_k is not None:
+                frame = frame_k
+                for note in frame.branches:
+                    if note not in warnings:
+                        warnings.append(note)
+            phantoms = {s for s, _ in section}
             coords = jet.coordinates(k)
             for s in coords:
                 if len(running) + len(new) == counts[k]:
                     break
                 if s in phantoms:
                     continue
-                I = _normalised(frame, s)
+                I = values(s)
                 if not I.free_symbols:
                     continue
                 if _jacobian_rank(running + new + [I], coords, seed=77 + k) == len(running) + len(new) + 1:
@@ -1074,12 +1289,40 @@ def differential_invariants(action: LieAlgebraAction, order: int, *, check: bool
     if check:
         warnings += _global_notes(action, running, order)
     derivs = None
-    if jet.q and dims[-1] == r and frame is not None and frame.Tinv is not None:
-        sub = dict(frame.solution)
-        derivs = tuple(tuple(_tidy(frame.Tinv[j, i].xreplace(sub)) for j in range(jet.p)) for i in range(jet.p))
-    final = frame if frame is not None else _frame(action, order)
-    return InvariantSet(action, order, tuple(counts), tuple(dims), tuple(per_order), final.cross_section,
-                        final.solution, derivs, tuple(warnings))
+    final = frame if routes[max(routes)] == "moving frame" else None
+    if jet.q and dims[-1] == r and final is not None and final.Tinv is not None:
+        sub = dict(final.solution)
+        derivs = tuple(tuple(_tidy(final.Tinv[j, i].xreplace(sub)) for j in range(jet.p)) for i in range(jet.p))
+    elif jet.q and dims[-1] == r:
+        warnings.append("invariant derivatives and recurrence relations need the moving frame, which was not built "
+                        f"at order {order} (route: characteristics).")
+    used = sorted(set(routes.values()))
+    route = used[0] if len(used) == 1 else "; ".join(
+        f"{m} at orders {', '.join(str(k) for k in sorted(routes) if routes[k] == m)}" for m in used)
+    return InvariantSet(action, order, tuple(counts), tuple(dims), tuple(per_order),
+                        final.cross_section if final is not None else section,
+                        final.solution if final is not None else (), derivs, tuple(warnings), route or "moving frame")
+
+
+def _route(action: LieAlgebraAction, k: int, method: str):
+    """``(values, cross_section, frame or None, route)`` for order ``k``: ``values(z)`` is the
+    normalised invariant of the non-cut coordinate ``z``."""
+    errors = []
+    if method in ("auto", "moving frame"):
+        try:
+            fr = _frame(action, k)
+            return (lambda s: _normalised(fr, s)), fr.cross_section, fr, "moving frame"
+        except InvariantError as exc:
+            if method == "moving frame":
+                raise
+            errors.append(f"moving frame: {exc}")
+    try:
+        ch = _characteristics(action, k)
+    except InvariantError as exc:
+        errors.append(str(exc))
+        raise InvariantError(f"no route gave the invariants of order {k}: " + " | ".join(errors)) from None
+    vals = dict(ch.values)
+    return (lambda s: vals[s]), ch.cross_section, None, "characteristics"
 
 
 def _singular_notes(action: LieAlgebraAction, order: int, rank: int) -> list[str]:

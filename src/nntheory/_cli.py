@@ -121,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
                                  '"finite" with "parameters"')
     iv.add_argument("--order", type=int, required=True, help="highest jet order N >= 0")
     iv.add_argument("--format", choices=("json", "text"), default="json")
+    iv.add_argument("--method", choices=("auto", "moving-frame", "characteristics"), default="auto",
+                    help="moving-frame (Fels-Olver normalisation), characteristics (the PDE system in Jacobian normal "
+                         "form integrated along its characteristics), or auto: the frame, characteristics where it fails")
     iv.add_argument("--fields", action="store_true",
                     help="also the equivariant vector fields on the base coordinates (module rank from the isotropy, a basis)")
 

@@ -31,7 +31,7 @@ def run_invariants(args) -> int:
         raise NNTheoryError(f"--order: at most 12 (got {args.order}); symbolic prolongation grows quickly.")
     action = action_from_spec(_read_spec(args.spec))
     print(f"nntheory invariants: {action.r} generators, orders 0..{args.order}", file=sys.stderr)
-    inv = differential_invariants(action, args.order)
+    inv = differential_invariants(action, args.order, method=args.method.replace("-", " "))
     out = inv.to_json()
     fields = None
     if args.fields:

@@ -172,6 +172,12 @@ def test_cli_invariants_json_text_and_errors(tmp_path):
     names = {s: sympy.Symbol(s, real=True) for s in ("x", "u", "u_x", "u_xx", "u_xxx")}
     kappa = sympy.parse_expr(out["orders"]["2"]["invariants"][0], local_dict=names)
     assert sympy.simplify(kappa**2 - names["u_xx"] ** 2 / (1 + names["u_x"] ** 2) ** 3) == 0
+    r = _cli("invariants", str(path), "--order", "2", "--method", "characteristics")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["method"] == "characteristics"
+    kappa_c = sympy.parse_expr(out["orders"]["2"]["invariants"][0], local_dict=names)
+    assert sympy.simplify(kappa_c**2 - kappa**2) == 0
     r = _cli("invariants", str(path), "--order", "2", "--format", "text", "--fields")
     assert r.returncode == 0 and "u_xx/(u_x**2 + 1)**(3/2)" in r.stdout and "equivariant fields: rank 0" in r.stdout
     for bad, msg in [

@@ -84,9 +84,37 @@ def test_counts_match_exact_rank_and_dimension_formula(name):
             assert inv.counts[k] == jet.p + jet.q * math.comb(jet.p + k, k) - action.r
 
 
+@functools.lru_cache(maxsize=None)
+def by_characteristics(name):
+    gens, jet, order, _, _ = CASES[name]
+    action = lie_action(jet["independent"], jet["dependent"], gens)
+    return action, differential_invariants(action, order, method="characteristics")
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_invariants_annihilated_complete_and_textbook_dependent(name):
-    action, inv = computed(name)
+    _check_complete(name, *computed(name))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_characteristics_route_complete_and_equal_to_the_frame_on_the_same_cut(name):
+    """The PDE route (Jacobian normal form, characteristics) on its own: complete, exact, textbook;
+    where its cut is the frame's cross-section both give the same normalised invariants."""
+    action, inv = by_characteristics(name)
+    assert inv.method == "characteristics"
+    _check_complete(name, action, inv)
+    _, frame = computed(name)
+    assert inv.counts == frame.counts
+    if inv.cross_section == frame.cross_section:
+        import random
+
+        rnd = random.Random(3)
+        pt = {s: sympy.Rational(rnd.randint(5, 40), rnd.randint(7, 13)) for s in action.jet.coordinates(inv.order)}
+        for a, b in zip(inv.all(), frame.all()):
+            assert abs(sympy.N((a - b).xreplace(pt), 30)) < 1e-25, (a, b)
+
+
+def _check_complete(name, action, inv):
     _, _, order, textbook, _ = CASES[name]
     for k in range(order + 1):
         coords = action.jet.coordinates(k)
@@ -192,3 +220,21 @@ def test_bad_order_and_names():
     with pytest.raises(InvariantError, match="more than once"):
         lie_action(["x"], ["x"], [{"x": "1"}])
     assert invariant_count(action, 2) == 1
+
+
+def test_auto_falls_back_to_characteristics_where_the_frame_fails():
+    """The conformal field (x^2 - u^2) d_x + 2xu d_u (z -> z/(1 - epsilon z)): its flow is a coupled
+    non-linear system, so the moving frame has no group element; the characteristics of the PDE
+    system still give the invariant, a function of the classical (x^2 + u^2)/u (circles tangent to
+    the x-axis at 0)."""
+    conformal = lie_action(["x"], ["u"], [{"x": "x**2 - u**2", "u": "2*x*u"}])
+    with pytest.raises(InvariantError, match="could not be integrated exactly"):
+        differential_invariants(conformal, 0, method="moving frame")
+    inv = differential_invariants(conformal, 0)
+    assert inv.method == "characteristics" and inv.counts == (1,)
+    (I,) = inv.all()
+    assert sympy.simplify(conformal.apply(0, I, 0)) == 0
+    assert _numeric_rank([I, (x**2 + u**2) / u], conformal.jet.coordinates(0), 4) == 1
+    assert inv.derivatives is None and any("need the moving frame" in w for w in inv.warnings)
+    with pytest.raises(InvariantError, match="method: must be one of"):
+        differential_invariants(conformal, 0, method="frobenius")
