@@ -52,6 +52,7 @@ from nntheory.numerics._invariants import compile_group_action as compile_group_
 from nntheory.numerics._invariants import compile_fields as compile_fields
 from nntheory.numerics._invariants import EquivariantNODE as EquivariantNODE
 from nntheory.numerics._invariants import PlainNODE as PlainNODE
+from nntheory.numerics._invariants import SecondOrderNODE as SecondOrderNODE
 from nntheory.numerics._invariants import rk4_solve as rk4_solve
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "compile_group_action",
     "compile_fields",
     "EquivariantNODE",
+    "SecondOrderNODE",
     "PlainNODE",
     "rk4_solve",
     "ConvKernel",

@@ -15,6 +15,8 @@ Everything symbolic comes from :mod:`nntheory.theory._lie` and goes through the 
   equivariant, so for a linear action the flow commutes with the group to round-off) or by
   ``jax.experimental.ode.odeint`` (adaptive Dormand–Prince; equivariant to its tolerance, since its
   step-size control uses a componentwise norm).
+* :class:`SecondOrderNODE` — ``x'' = sum_k F_k(I(x, x')) Y_k(x, x')`` on ``TM`` from the tangent
+  lift of an affine action (augmented NODE; the ``F_k`` see first-order differential invariants).
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ from nntheory.theory._lie import (
     InvariantSet,
     LieAlgebraAction,
     _compose,
+    equivariant_fields,
+    tangent_lift,
     _flow,
     _prolong_finite,
 )
 
 __all__ = [
     "compile_invariants", "jet_of", "invariants_along", "compile_group_action", "compile_fields", "EquivariantNODE",
-    "PlainNODE", "rk4_solve",
+    "SecondOrderNODE", "PlainNODE", "rk4_solve",
 ]
 
 
@@ -152,17 +156,21 @@ def compile_group_action(action: LieAlgebraAction, order: int = 0) -> Callable[[
     return act
 
 
-def compile_fields(fields: EquivariantFields) -> tuple[Callable[[jax.Array], jax.Array], Callable[[jax.Array], jax.Array]]:
-    """``(Y, I)``: the basis fields ``Y(z)`` (shape ``(rank, n)``) and the invariants ``I(z)`` on ``M``."""
+def compile_fields(fields: EquivariantFields, frame: str = "basis") -> tuple[Callable[[jax.Array], jax.Array], Callable[[jax.Array], jax.Array]]:
+    """``(Y, I)``: the fields ``Y(z)`` (shape ``(k, n)``: the ``rank`` basis fields, or with
+    ``frame="generators"`` the larger generating set) and the invariants ``I(z)`` on ``M``."""
     base = fields.action.jet.base
     n = len(base)
-    if not fields.basis:
+    if frame not in ("basis", "generators"):
+        raise ValueError(f"frame: 'basis' or 'generators', got {frame!r}.")
+    chosen = fields.basis if frame == "basis" else (fields.generators or fields.basis)
+    if not chosen:
         raise InvariantError(f"compile_fields: no equivariant basis ({fields.message})")
-    flat = [c for Y in fields.basis for c in Y]
+    flat = [c for Y in chosen for c in Y]
     fY = compile_expr(flat, list(base))
     invs = list(fields.invariants)
     fI = compile_expr(invs, list(base)) if invs else None
-    k = len(fields.basis)
+    k = len(chosen)
 
     Y = jnp.vectorize(lambda z: fY(*(z[i] for i in range(n))).reshape(k, n), signature="(n)->(k,n)")
 
@@ -242,17 +250,28 @@ class EquivariantNODE(_ODESettings):
     Args:
         fields: the equivariant basis ``Y_k`` and invariants ``I`` (from
             :func:`~nntheory.theory.equivariant_fields`).
+        frame: ``"basis"`` (the ``rank`` basis fields) or ``"generators"`` (the generating set,
+            redundant but regular where the basis degenerates).
         hidden, solver, steps, rtol, atol: hidden layer sizes of ``F`` and the solver settings.
     """
 
     fields: EquivariantFields
+    frame: str = "basis"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.frame not in ("basis", "generators"):
+            raise ValueError(f"frame: 'basis' or 'generators', got {self.frame!r}.")
+
+    def _fields(self):
+        return self.fields.basis if self.frame == "basis" else (self.fields.generators or self.fields.basis)
 
     def init(self, key, dtype=jnp.float64):
         n_in = max(len(self.fields.invariants), 1)
-        return _mlp_init(key, (n_in, *self.hidden, len(self.fields.basis)), dtype)
+        return _mlp_init(key, (n_in, *self.hidden, len(self._fields())), dtype)
 
     def vector_field(self, params, z):
-        Y, I = _compiled_fields(self.fields)
+        Y, I = _compiled_fields(self.fields, self.frame)
         inv = I(z)
         if inv.shape[-1] == 0:
             inv = jnp.zeros(z.shape[:-1] + (1,), z.dtype)
@@ -261,16 +280,65 @@ class EquivariantNODE(_ODESettings):
 
 
 @dataclass(frozen=True)
-class PlainNODE(_ODESettings):
-    """``dz/dt = F(z)`` with an unconstrained MLP (the non-equivariant baseline)."""
+class SecondOrderNODE(EquivariantNODE):
+    """An augmented (second-order) equivariant NODE ``x'' = sum_k F_k(I(x, x')) Y_k(x, x')``.
 
-    dim: int
+    The state is ``z = (x, x')`` on ``TM``; ``fields`` are the vertical equivariant fields of the
+    tangent-lifted action (components on the velocities only) and ``I`` its order-0 invariants,
+    i.e. the first-order differential invariants of curves ``t -> x(t)``. The first-order system
+    ``(x' = v, v' = sum_k F_k Y_k)`` is equivariant under the lifted action ``(x, v) -> (g x, g_* v)``
+    for any MLP ``F``. Build it with :meth:`from_action`.
+    """
 
-    def init(self, key, dtype=jnp.float64):
-        return _mlp_init(key, (self.dim, *self.hidden, self.dim), dtype)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        n = len(self.fields.action.jet.base)
+        if n % 2 or tuple(self.fields.components) != tuple(range(n // 2, n)):
+            raise InvariantError(
+                "fields: a second-order NODE needs the vertical fields of a tangent lift "
+                "(equivariant_fields(tangent_lift(action), components=velocities)); use SecondOrderNODE.from_action."
+            )
+
+    @classmethod
+    def from_action(cls, action: LieAlgebraAction, *, max_degree: int = 1, frame: str = "generators",
+                    **settings) -> "SecondOrderNODE":
+        """Tangent-lift an affine action on ``M`` and take its vertical equivariant fields (by
+        default the generating set: the minimal basis of ``TM`` fields, e.g. ``x, x'``, is
+        singular where they are parallel)."""
+        lifted = tangent_lift(action)
+        n = len(action.jet.base)
+        fields = equivariant_fields(lifted, components=list(range(n, 2 * n)), max_degree=max_degree)
+        if not fields.basis:
+            raise InvariantError(f"SecondOrderNODE: no equivariant second-order fields ({fields.message})")
+        return cls(fields=fields, frame=frame, **settings)
 
     def vector_field(self, params, z):
-        return _mlp(params, z)
+        n = z.shape[-1] // 2
+        acc = super().vector_field(params, z)
+        return jnp.concatenate([z[..., n:], acc[..., n:]], axis=-1)
+
+
+@dataclass(frozen=True)
+class PlainNODE(_ODESettings):
+    """``dz/dt = F(z)`` with an unconstrained MLP (the non-equivariant baseline); with
+    ``second_order=True`` the state is ``(x, x')`` (``dim`` = 2 dim M) and ``x'' = F(x, x')``."""
+
+    dim: int
+    second_order: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.second_order and self.dim % 2:
+            raise ValueError(f"dim: a second-order state (x, x') has even dimension, got {self.dim}.")
+
+    def init(self, key, dtype=jnp.float64):
+        out = self.dim // 2 if self.second_order else self.dim
+        return _mlp_init(key, (self.dim, *self.hidden, out), dtype)
+
+    def vector_field(self, params, z):
+        if not self.second_order:
+            return _mlp(params, z)
+        return jnp.concatenate([z[..., self.dim // 2:], _mlp(params, z)], axis=-1)
 
 
 _compiled_fields = functools.lru_cache(maxsize=32)(compile_fields)

@@ -1476,6 +1476,10 @@ class EquivariantFields:
         invariants: order-0 invariants ``I`` (the arguments of the ``F_k``).
         components: the coordinates the fields may have components on (all, or the velocities for
             second-order fields).
+        generators: every polynomial equivariant field of the basis's degree (linearly independent
+            over the reals): a generating set of the module that stays regular where the minimal
+            basis degenerates (for ``(x, x')`` under SO(2): ``x, Jx, x', Jx'`` against the basis
+            ``x, x'``, which is singular where ``x`` is parallel to ``x'``).
     """
 
     action: LieAlgebraAction
@@ -1485,6 +1489,7 @@ class EquivariantFields:
     invariants: tuple[sympy.Expr, ...]
     components: tuple[int, ...]
     message: str
+    generators: tuple[tuple[sympy.Expr, ...], ...] = ()
 
     def general_field(self, name: str = "F") -> tuple[sympy.Expr, ...]:
         """``sum_k F_k(I) Y_k`` with undefined functions ``F_k`` of the invariants."""
@@ -1501,6 +1506,7 @@ class EquivariantFields:
             "rank": self.rank, "isotropy_dimension": self.isotropy_dimension,
             "basis": [{s.name: str(c) for s, c in zip(base, Y) if c != 0} for Y in self.basis],
             "invariants": [str(I) for I in self.invariants], "message": self.message,
+            "generators": [{s.name: str(c) for s, c in zip(base, Y) if c != 0} for Y in self.generators],
         }
 
 
@@ -1556,18 +1562,22 @@ def equivariant_fields(action: LieAlgebraAction, *, max_degree: int = 3, compone
         msg = (f"the only equivariant vector field is 0: at a generic point the isotropy algebra (dimension {iso}) "
                "fixes no non-zero tangent vector.")
         return EquivariantFields(action, 0, iso, (), invs, comps_allowed, msg)
-    basis = _polynomial_basis(gens, base, rank, max_degree, comps_allowed)
-    if basis is None:
+    found = _polynomial_basis(gens, base, rank, max_degree, comps_allowed)
+    if found is None:
         msg = (f"module of equivariant fields of rank {rank} (isotropy dimension {iso}); no polynomial basis of degree "
                f"<= {max_degree} found: raise max_degree or build the fields from a moving frame.")
         return EquivariantFields(action, rank, iso, (), invs, comps_allowed, msg)
-    for Y in basis:
+    basis, spanning = found
+    for Y in spanning:
         for g in gens:
             br = _bracket(base, g, Y)
             if any(e != 0 for e in br):
                 raise InvariantError(f"internal: {Y} does not commute with {g} (please report).")
     msg = f"every equivariant field is locally sum_k F_k(I) Y_k over {rank} fields Y_k (isotropy dimension {iso})."
-    return EquivariantFields(action, rank, iso, tuple(basis), invs, comps_allowed, msg)
+    if len(spanning) > rank:
+        msg += (f" {len(spanning)} polynomial equivariant fields of the same degree ('generators') also span it where "
+                "the basis degenerates.")
+    return EquivariantFields(action, rank, iso, tuple(basis), invs, comps_allowed, msg, tuple(spanning))
 
 
 def _polynomial_basis(gens, base, rank, max_degree, allowed):
@@ -1599,7 +1609,8 @@ def _polynomial_basis(gens, base, rank, max_degree, allowed):
             if _generic_rank([list(c) for c in chosen + [f]], base, seed=17) == len(chosen) + 1:
                 chosen.append(f)
             if len(chosen) == rank:
-                return [tuple(sympy.factor(c) for c in f) for f in chosen]
+                tidy = lambda f: tuple(sympy.factor(c) for c in f)  # noqa: E731
+                return [tidy(f) for f in chosen], [tidy(f) for f in fields]
     return None
 
 

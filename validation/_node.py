@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nntheory.numerics._invariants import EquivariantNODE, PlainNODE, compile_group_action, compile_invariants, rk4_solve
+from nntheory.numerics._invariants import EquivariantNODE, PlainNODE, SecondOrderNODE, compile_group_action, compile_invariants, rk4_solve
 from nntheory.theory._lie import InvariantSet, equivariant_fields, lie_action
 
 __all__ = ["invariance_residuals", "node_equivariance", "compare_nodes", "NodeComparison"]
@@ -103,17 +103,32 @@ def _true_field(z):
     return (1 - r2) * z + (1 + 0.5 * r2) * Jz
 
 
+def _true_second_order(z):
+    x, v = z[..., :2], z[..., 2:]
+    r2 = jnp.sum(x**2, -1, keepdims=True)
+    Jv = jnp.stack([-v[..., 1], v[..., 0]], -1)
+    return jnp.concatenate([v, -(1 + r2) * x + 0.4 * Jv - 0.1 * v], -1)
+
+
 def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hidden: tuple[int, ...] = (32, 32),
-                  t_max: float = 2.0, n_times: int = 11, lr: float = 3e-3, seed: int = 0, verbose: bool = True) -> NodeComparison:
+                  t_max: float = 2.0, n_times: int = 11, lr: float = 3e-3, seed: int = 0, order: int = 1,
+                  verbose: bool = True) -> NodeComparison:
     """Train an SO(2)-equivariant NODE and a plain NODE on the same data; test under rotations.
 
-    The true system is ``z' = (1 - r^2) z + (1 + r^2/2) J z`` (a rotating limit cycle). Training
-    initial conditions have angles in ``[0, pi/3]`` and radii in ``[0.3, 1.6]``; the test set is
-    the same law rotated by uniform random angles. MSE over all trajectory points; the test SE is
-    the standard error over test trajectories.
+    ``order=1``: the true system is ``z' = (1 - r^2) z + (1 + r^2/2) J z`` (a rotating limit cycle),
+    learnt by :class:`EquivariantNODE` against :class:`PlainNODE`. ``order=2``: a damped anharmonic
+    central force with a magnetic term, ``x'' = -(1 + |x|^2) x + 0.4 J x' - 0.1 x'``, learnt by the
+    augmented :class:`SecondOrderNODE` (MLPs of the first-order invariants ``|x|``, ``x.x'/|x|``,
+    ``x^x'/|x|`` times the vertical fields ``x``, ``x'``) against ``PlainNODE(4, second_order=True)``.
+    Training initial states are rotated by angles in ``[0, pi/3]`` (radii in ``[0.3, 1.6]``;
+    second order: velocities in ``[-0.5, 0.5]^2`` before rotation); the test set is the same law
+    rotated by uniform random angles. MSE over all trajectory points (the whole state); the test SE
+    is the standard error over test trajectories.
     """
     import optax
 
+    if order not in (1, 2):
+        raise ValueError(f"order: 1 or 2, got {order!r}.")
     jax.config.update("jax_enable_x64", True)
     t0 = time.time()
     rng = np.random.default_rng(seed)
@@ -121,15 +136,25 @@ def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hid
     def sample(n, full):
         th = rng.uniform(0, 2 * math.pi if full else math.pi / 3, n)
         r = rng.uniform(0.3, 1.6, n)
-        return jnp.asarray(np.stack([r * np.cos(th), r * np.sin(th)], 1))
+        c, s = np.cos(th), np.sin(th)
+        x = np.stack([r * c, r * s], 1)
+        if order == 1:
+            return jnp.asarray(x)
+        a, b = rng.uniform(-0.5, 0.5, (2, n))
+        return jnp.asarray(np.concatenate([x, np.stack([c * a - s * b, s * a + c * b], 1)], 1))
 
     ts = jnp.linspace(0.0, t_max, n_times)
-    truth = jax.vmap(lambda z0: rk4_solve(lambda z, t: _true_field(z), z0, ts, 32))
+    law = _true_field if order == 1 else _true_second_order
+    truth = jax.vmap(lambda z0: rk4_solve(lambda z, t: law(z), z0, ts, 32))
     z_tr, z_te = sample(n_train, False), sample(n_test, True)
     y_tr, y_te = truth(z_tr), truth(z_te)
     so2 = lie_action(["x", "y"], [], [{"x": "-y", "y": "x"}])
-    models = {"equivariant": EquivariantNODE(equivariant_fields(so2), hidden=hidden, steps=4),
-              "plain": PlainNODE(2, hidden=hidden, steps=4)}
+    if order == 1:
+        models = {"equivariant": EquivariantNODE(equivariant_fields(so2), hidden=hidden, steps=4),
+                  "plain": PlainNODE(2, hidden=hidden, steps=4)}
+    else:
+        models = {"equivariant": SecondOrderNODE.from_action(so2, hidden=hidden, steps=4),
+                  "plain": PlainNODE(4, second_order=True, hidden=hidden, steps=4)}
     train_mse, test_mse, test_se = {}, {}, {}
     for name, model in models.items():
         params = model.init(jax.random.key(seed))
@@ -154,6 +179,6 @@ def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hid
         per = jnp.mean((jax.vmap(lambda a: model.solve(params, a, ts))(z_te) - y_te) ** 2, axis=(1, 2))
         test_mse[name] = float(jnp.mean(per))
         test_se[name] = float(jnp.std(per, ddof=1) / math.sqrt(n_test))
-    settings = dict(n_train=n_train, n_test=n_test, steps=steps, hidden=list(hidden), t_max=t_max, n_times=n_times,
+    settings = dict(order=order, n_train=n_train, n_test=n_test, steps=steps, hidden=list(hidden), t_max=t_max, n_times=n_times,
                     lr=lr, seed=seed, train_angles="[0, pi/3]", test_angles="[0, 2 pi)", radii="[0.3, 1.6]")
     return NodeComparison(train_mse, test_mse, test_se, time.time() - t0, settings)

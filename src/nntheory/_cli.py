@@ -38,9 +38,10 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="the main job: theory vs Monte Carlo ensembles over a width sweep; "
                        "'training' and 'equivariance' compare trained ensembles with NTK theory")
-    v.add_argument("job", nargs="?", choices=("finite-width", "training", "equivariance"), default="finite-width",
+    v.add_argument("job", nargs="?", choices=("finite-width", "training", "equivariance", "node"), default="finite-width",
                    help="finite-width (default): statistics at initialization; training: trained ensembles vs the NTK "
-                        "prediction over widths; equivariance: ensembles trained with C4 augmentation (digits)")
+                        "prediction over widths; equivariance: ensembles trained with C4 augmentation (digits); node: "
+                        "SO(2)-equivariant first- and second-order neural ODEs vs plain ones on rotated test data")
     v.add_argument("--activation", action="append", default=None,
                    help=ACTIVATION_HELP + " (repeatable; default relu, tanh, gelu; training: erf, equivariance: relu)")
     v.add_argument("--depth", type=int, default=None, help="finite-width: layers (default 6); training/equivariance: hidden layers (default 1)")

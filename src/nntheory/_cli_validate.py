@@ -20,6 +20,10 @@ def run_validate(args) -> int:
         from nntheory._cli_training import run_training_job
 
         return run_training_job(args)
+    if args.job == "node":
+        from nntheory._cli_training import run_node_job
+
+        return run_node_job(args)
     args.depth = 6 if args.depth is None else args.depth
     args.widths = args.widths or "32,64,128,256"
     args.n_nets = 1000 if args.n_nets is None else args.n_nets
