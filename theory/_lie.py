@@ -922,7 +922,7 @@ def _frame(action: LieAlgebraAction, order: int) -> _Frame:
 class _Characteristics:
     order: int
     cross_section: tuple[tuple[sympy.Symbol, sympy.Expr], ...]  # y_a = y0_a: where the leaves are cut
-    normal_form: tuple[tuple[sympy.Expr, ...], ...]             # w_a = d/dy_a + sum_j c_aj d/dz_j (commuting)
+    normal_form: tuple[tuple[sympy.Expr, ...], ...]             # w_a = d/dy_a + sum_j c_aj d/dz_j on {y_b = y0_b, b < a}
     values: tuple[tuple[sympy.Symbol, sympy.Expr], ...]         # z_j at the cut, as functions on J^order
 
 
@@ -960,30 +960,33 @@ def _characteristics(action: LieAlgebraAction, order: int) -> _Characteristics:
     if len(rows) < rank:
         raise InvariantError(f"characteristics: no {rank} generators are transversal to the cut at order {order}.")
     A = M.extract(rows, ycols)
-    W = (A.inv() * M.extract(rows, list(range(len(coords))))).applyfunc(lambda e: sympy.factor(sympy.cancel(e)))
-    flows = []
-    for a in range(rank):
-        comps = tuple(W[a, j] for j in range(len(coords)))
-        flow = _triangular_flow(coords, comps)
-        if flow is None:
-            field_text = " + ".join(f"({c})*d/d{z}" for z, c in zip(coords, comps) if c != 0)
-            raise InvariantError(
-                f"characteristics: the characteristic ODEs of {field_text} (order {order}) could not be integrated "
-                "in closed form."
-            )
-        flows.append(flow)
+    Mr = M.extract(rows, list(range(len(coords))))
     zs = [j for j in range(len(coords)) if j not in ycols]
     for shift in range(3):  # the branch integrated near a generic point may meet the cut only where it is singular
         cut = [(c, y0 + shift) for c, y0 in section]
         current = list(coords)
-        for a, flow in enumerate(flows):
+        normal = []
+        for a in range(rank):
+            # w_a preserves every other y, so flow a runs on {y_b = y0_b, b < a}: its normal-form row
+            # e_a^T A^{-1} M is only needed there (A^T r = e_a, solved after substituting the cut).
+            on = {cut[b][0]: cut[b][1] for b in range(a)}
+            r = A.xreplace(on).T.LUsolve(sympy.Matrix([int(b == a) for b in range(rank)]))
+            comps = tuple(sympy.factor(sympy.cancel(sum(r[b] * Mr[b, j].xreplace(on) for b in range(rank))))
+                          for j in range(len(coords)))
+            normal.append(comps)
+            flow = _triangular_flow(coords, comps)
+            if flow is None:
+                field_text = " + ".join(f"({c})*d/d{z}" for z, c in zip(coords, comps) if c != 0)
+                raise InvariantError(
+                    f"characteristics: the characteristic ODEs of {field_text} (order {order}) could not be integrated "
+                    "in closed form."
+                )
             sub = dict(zip(coords, current))
             sub[_EPS] = cut[a][1] - current[ycols[a]]
             current = [f.xreplace(sub) for f in flow]
         values = [_tidy(current[j]) for j in zs]
         if _jacobian_rank(values, coords, seed=91 + order) == len(zs):
-            return _Characteristics(order, tuple(cut), tuple(tuple(W[a, j] for j in range(len(coords))) for a in range(rank)),
-                                    tuple((coords[j], v) for j, v in zip(zs, values)))
+            return _Characteristics(order, tuple(cut), tuple(normal), tuple((coords[j], v) for j, v in zip(zs, values)))
     raise InvariantError(f"characteristics: the integrated leaves do not meet the cut {section} regularly at order {order}.")
 
 
