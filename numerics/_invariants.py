@@ -156,14 +156,19 @@ def compile_group_action(action: LieAlgebraAction, order: int = 0) -> Callable[[
     return act
 
 
+def _selected(fields: EquivariantFields, frame: str) -> tuple[tuple[sympy.Expr, ...], ...]:
+    """The fields a NODE uses: the basis, or the generating set (the basis when there is none larger)."""
+    if frame not in ("basis", "generators"):
+        raise ValueError(f"frame: 'basis' or 'generators', got {frame!r}.")
+    return fields.basis if frame == "basis" else (fields.generators or fields.basis)
+
+
 def compile_fields(fields: EquivariantFields, frame: str = "basis") -> tuple[Callable[[jax.Array], jax.Array], Callable[[jax.Array], jax.Array]]:
     """``(Y, I)``: the fields ``Y(z)`` (shape ``(k, n)``: the ``rank`` basis fields, or with
     ``frame="generators"`` the larger generating set) and the invariants ``I(z)`` on ``M``."""
     base = fields.action.jet.base
     n = len(base)
-    if frame not in ("basis", "generators"):
-        raise ValueError(f"frame: 'basis' or 'generators', got {frame!r}.")
-    chosen = fields.basis if frame == "basis" else (fields.generators or fields.basis)
+    chosen = _selected(fields, frame)
     if not chosen:
         raise InvariantError(f"compile_fields: no equivariant basis ({fields.message})")
     flat = [c for Y in chosen for c in Y]
@@ -260,15 +265,11 @@ class EquivariantNODE(_ODESettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.frame not in ("basis", "generators"):
-            raise ValueError(f"frame: 'basis' or 'generators', got {self.frame!r}.")
-
-    def _fields(self):
-        return self.fields.basis if self.frame == "basis" else (self.fields.generators or self.fields.basis)
+        _selected(self.fields, self.frame)
 
     def init(self, key, dtype=jnp.float64):
         n_in = max(len(self.fields.invariants), 1)
-        return _mlp_init(key, (n_in, *self.hidden, len(self._fields())), dtype)
+        return _mlp_init(key, (n_in, *self.hidden, len(_selected(self.fields, self.frame))), dtype)
 
     def vector_field(self, params, z):
         Y, I = _compiled_fields(self.fields, self.frame)

@@ -575,6 +575,10 @@ def _scalar_flow(rhs: sympy.Expr, F: sympy.Expr, z0: sympy.Symbol, base) -> symp
     its general solution with the constant solved from the initial condition (implicit first
     integrals, several branches); the branch kept is checked at random points."""
     eq = sympy.Eq(F.diff(_EPS), rhs)
+
+    def solves(c):
+        return _local_zero(c.subs(_EPS, 0) - z0, base, 1) and _local_zero(c.diff(_EPS) - rhs.xreplace({F: c}), base, 2)
+
     cands: list[sympy.Expr] = []
     try:
         res = sympy.dsolve(eq, F, ics={F.subs(_EPS, 0): z0})
@@ -582,7 +586,7 @@ def _scalar_flow(rhs: sympy.Expr, F: sympy.Expr, z0: sympy.Symbol, base) -> symp
     except Exception:  # noqa: BLE001 - dsolve raises many types on hard ODEs
         pass
     for c in cands:
-        if _local_zero(c.subs(_EPS, 0) - z0, base, 1) and _local_zero(c.diff(_EPS) - rhs.xreplace({F: c}), base, 2):
+        if solves(c):
             return c
     try:
         general = sympy.dsolve(eq, F)
@@ -600,7 +604,7 @@ def _scalar_flow(rhs: sympy.Expr, F: sympy.Expr, z0: sympy.Symbol, base) -> symp
             continue
         for v in values:
             c = g.rhs.xreplace({consts[0]: v})
-            if _local_zero(c.subs(_EPS, 0) - z0, base, 1) and _local_zero(c.diff(_EPS) - rhs.xreplace({F: c}), base, 2):
+            if solves(c):
                 return c
     return None
 
