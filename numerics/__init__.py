@@ -15,6 +15,13 @@ from nntheory.numerics._recursions import pairwise_statistics as pairwise_statis
 from nntheory.numerics._export import load_table_npz as load_table_npz
 from nntheory.numerics._conv_kernels import ConvKernel as ConvKernel
 from nntheory.numerics._fixed import FixedType as FixedType
+from nntheory.numerics._qnet import QActivation as QActivation
+from nntheory.numerics._qnet import QDense as QDense
+from nntheory.numerics._qnet import QuantizedMLP as QuantizedMLP
+from nntheory.numerics._qnet import quantized_mlp as quantized_mlp
+from nntheory.numerics._qtheory import QuantizedTheory as QuantizedTheory
+from nntheory.numerics._qtheory import quantized_theory as quantized_theory
+from nntheory.numerics._qtheory import weight_error_moments as weight_error_moments
 from nntheory.numerics._groups import FiniteGroup as FiniteGroup
 from nntheory.numerics._groups import GroupError as GroupError
 from nntheory.numerics._groups import from_matrices as group_from_matrices
@@ -67,6 +74,13 @@ __all__ = [
     "rk4_solve",
     "ConvKernel",
     "FixedType",
+    "QActivation",
+    "QDense",
+    "QuantizedMLP",
+    "QuantizedTheory",
+    "quantized_mlp",
+    "quantized_theory",
+    "weight_error_moments",
     "FiniteGroup",
     "GroupError",
     "Kernels",

@@ -324,8 +324,17 @@ class QuantizedMLP:
                 Wc, bc = next(it)
                 W, b = code_values(Wc, layer.weight), code_values(bc, layer.bias)
                 acc_t = layer.accum
-                prods = code_values(quantize_codes(x[..., :, None] * W, acc_t), acc_t)  # [..., n_in, n_out]
                 acc = code_values(quantize_codes(b, acc_t), acc_t)
+                n_in = W.shape[-2]
+                if (acc_t.overflow == "WRAP" and acc_t.frac >= prev.frac + layer.weight.frac
+                        and acc_t.integer >= prev.integer + layer.weight.integer
+                        and prev.width + layer.weight.width + max(n_in, 2).bit_length() + 1 <= 53):
+                    # every product fits accum_t exactly and every partial sum is an exact float64: one matmul, one wrap
+                    codes = quantize_codes(code_values(quantize_codes(acc + x @ W, acc_t), acc_t), layer.result)
+                    outs.append(codes)
+                    prev = layer.result
+                    continue
+                prods = code_values(quantize_codes(x[..., :, None] * W, acc_t), acc_t)  # [..., n_in, n_out]
                 if acc_t.overflow == "WRAP":
                     acc = code_values(quantize_codes(acc + prods.sum(axis=-2), acc_t), acc_t)
                 else:
@@ -391,7 +400,11 @@ class QuantizedMLP:
             raise SpecError(f"predict: inputs must have last axis {self.n_in}, got shape {x.shape}.")
         xc = self.input_type.quantize(x)
         out = jax.jit(self.forward_codes)(xc, [tuple(map(np.asarray, p)) for p in param_codes])
-        return np.asarray(code_values(out, self.layers[-1].result))
+        return self.output_values(out)
+
+    def output_values(self, codes) -> np.ndarray:
+        """Float64 values of output codes (of the last layer's result type)."""
+        return np.asarray(code_values(codes, self.layers[-1].result))
 
     # -- hls4ml ----------------------------------------------------------------------------------------------
     def layer_names(self) -> list[str]:

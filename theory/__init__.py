@@ -63,8 +63,16 @@ from nntheory.theory._su2 import exact_clebsch_gordan as exact_clebsch_gordan
 from nntheory.theory._su2 import wigner_3j as wigner_3j
 from nntheory.theory._su2 import wigner_6j as wigner_6j
 from nntheory.theory._su2 import wigner_9j as wigner_9j
+from nntheory.theory._quantized import overflow_probability as overflow_probability
+from nntheory.theory._quantized import overflow_rate as overflow_rate
+from nntheory.theory._quantized import rounding_noise as rounding_noise
+from nntheory.theory._quantized import smallest_safe_integer_bits as smallest_safe_integer_bits
 
 __all__ = [
+    "overflow_probability",
+    "overflow_rate",
+    "rounding_noise",
+    "smallest_safe_integer_bits",
     "Activation",
     "EquivariantFields",
     "InvariantError",

@@ -15,6 +15,15 @@ from nntheory.validation._training import EquivarianceResult as EquivarianceResu
 from nntheory.validation._training import TrainedEnsemble as TrainedEnsemble
 from nntheory.validation._training import TrainedConvSpec as TrainedConvSpec
 from nntheory.validation._training import TrainedMLPSpec as TrainedMLPSpec
+from nntheory.validation._qat import QATResult as QATResult
+from nntheory.validation._qat import digits_net as digits_net
+from nntheory.validation._qat import digits_pixels as digits_pixels
+from nntheory.validation._qat import fake_quant as fake_quant
+from nntheory.validation._qat import qat_forward as qat_forward
+from nntheory.validation._qat import train_qat as train_qat
+from nntheory.validation._qmc import QuantizedEnsemble as QuantizedEnsemble
+from nntheory.validation._qmc import compare_quantized as compare_quantized
+from nntheory.validation._qmc import quantized_ensemble as quantized_ensemble
 from nntheory.validation._training import TrainingResult as TrainingResult
 from nntheory.validation._training import digits_data as digits_data
 from nntheory.validation._training import invariance_errors as invariance_errors
@@ -40,6 +49,15 @@ __all__ = [
     "TrainedConvSpec",
     "TrainedMLPSpec",
     "TrainingResult",
+    "QATResult",
+    "QuantizedEnsemble",
+    "compare_quantized",
+    "digits_net",
+    "digits_pixels",
+    "fake_quant",
+    "qat_forward",
+    "quantized_ensemble",
+    "train_qat",
     "digits_data",
     "invariance_errors",
     "ntk_distance",

@@ -24,7 +24,7 @@ from nntheory.errors import SpecError
 from nntheory.numerics._fixed import FixedType, code_values, quantize_codes
 from nntheory.numerics._qnet import QActivation, QDense, QuantizedMLP
 
-__all__ = ["fake_quant", "qat_forward", "train_qat", "QATResult", "digits_data"]
+__all__ = ["fake_quant", "qat_forward", "train_qat", "QATResult", "digits_pixels"]
 
 
 def fake_quant(x, t: FixedType):
@@ -144,8 +144,8 @@ def train_qat(net: QuantizedMLP, X, y, *, steps: int = 600, learning_rate: float
     return QATResult(net, params, losses, acc)
 
 
-def digits_data(seed: int = 0, test_fraction: float = 0.3):
-    """scikit-learn's bundled 8x8 digits (nothing downloaded), pixels / 16 (exact in 4 fractional bits),
+def digits_pixels(seed: int = 0, test_fraction: float = 0.3):
+    """scikit-learn's bundled 8x8 digits (nothing downloaded) as fixed-point inputs: raw pixels / 16 (exact in 4 fractional bits),
     split at random: ``(X_train, y_train, X_test, y_test)``."""
     from sklearn.datasets import load_digits
 
