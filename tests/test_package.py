@@ -35,6 +35,8 @@ def test_public_api_snapshot():
         # Lie group actions and differential invariants
         "EquivariantFields", "InvariantError", "InvariantSet", "JetSpace", "LieAlgebraAction", "action_from_spec",
         "differential_invariants", "equivariant_fields", "invariant_count", "lie_action", "tangent_lift",
+        # quantized networks
+        "overflow_probability", "overflow_rate", "rounding_noise", "smallest_safe_integer_bits",
     }
     assert len(T.__all__) == len(set(T.__all__))
     assert all(hasattr(T, name) for name in T.__all__) and all(hasattr(N, name) for name in N.__all__)
