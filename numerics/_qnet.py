@@ -47,6 +47,18 @@ _DEFAULT_TABLE = "ap_fixed<18,8>"  # hls4ml's default table_t
 _DEFAULT_SOFTMAX_TABLE = "ap_fixed<18,8,AP_RND,AP_SAT>"  # its default exp/inv table types
 
 
+def float_activation(kind):
+    """The float twin's activation of ``kind`` (``None``: identity), as a JAX function."""
+    import jax
+    import jax.numpy as jnp
+
+    fns = {"relu": lambda v: jnp.maximum(v, 0.0), "linear": lambda v: v, None: lambda v: v, "tanh": jnp.tanh,
+           "sigmoid": jax.nn.sigmoid}
+    if kind not in fns:
+        raise SpecError(f"float activation: expected one of relu, linear, tanh, sigmoid or None, got {kind!r}.")
+    return fns[kind]
+
+
 def _ft(spec, what: str) -> FixedType:
     try:
         return fixed_type(spec)
@@ -118,13 +130,6 @@ class QActivation:
             if self.inp_norm is not None:
                 object.__setattr__(self, "inp_norm", _ft(self.inp_norm, "softmax inp_norm precision"))
 
-    def precision(self) -> dict:
-        p = {"result": str(self.result)}
-        if self.kind in TABLE_ACTIVATIONS:
-            p["table"] = str(self.table)
-        if self.kind == "softmax":
-            p.update(exp_table=str(self.exp_table), inv_table=str(self.inv_table), accum=str(self.accum), inv_inp=str(self.inv_inp))
-        return p
 
 
 def _address_bits(size: int, t: FixedType, what: str) -> int:
@@ -229,6 +234,20 @@ class QuantizedMLP:
     def dense_layers(self) -> list[int]:
         return [k for k, l in enumerate(self.layers) if isinstance(l, QDense)]
 
+    def blocks(self) -> list[tuple[int, QDense, QActivation | None]]:
+        """``(index, dense, activation or None)`` for each dense layer and the relu/linear/tanh/sigmoid that follows it
+        (a final softmax is left out). Raises if an activation follows something other than a dense layer."""
+        out, k = [], 0
+        layers = [l for l in self.layers if not (isinstance(l, QActivation) and l.kind == "softmax")]
+        while k < len(layers):
+            d = layers[k]
+            if not isinstance(d, QDense):
+                raise SpecError(f"expected dense layers, each optionally followed by one activation; layer {k} is {d.kind}.")
+            act = layers[k + 1] if k + 1 < len(layers) and isinstance(layers[k + 1], QActivation) else None
+            out.append((k, d, act))
+            k += 2 if act is not None else 1
+        return out
+
     def input_types(self) -> list[FixedType]:
         """The type of the data entering each layer."""
         out, prev = [], self.input_type
@@ -330,19 +349,17 @@ class QuantizedMLP:
                         and acc_t.integer >= prev.integer + layer.weight.integer
                         and prev.width + layer.weight.width + max(n_in, 2).bit_length() + 1 <= 53):
                     # every product fits accum_t exactly and every partial sum is an exact float64: one matmul, one wrap
-                    codes = quantize_codes(code_values(quantize_codes(acc + x @ W, acc_t), acc_t), layer.result)
-                    outs.append(codes)
-                    prev = layer.result
-                    continue
-                prods = code_values(quantize_codes(x[..., :, None] * W, acc_t), acc_t)  # [..., n_in, n_out]
-                if acc_t.overflow == "WRAP":
-                    acc = code_values(quantize_codes(acc + prods.sum(axis=-2), acc_t), acc_t)
+                    acc = code_values(quantize_codes(acc + x @ W, acc_t), acc_t)
                 else:
-                    def step(a, p, acc_t=acc_t):
-                        return code_values(quantize_codes(a + p, acc_t), acc_t), None
+                    prods = code_values(quantize_codes(x[..., :, None] * W, acc_t), acc_t)  # [..., n_in, n_out]
+                    if acc_t.overflow == "WRAP":
+                        acc = code_values(quantize_codes(acc + prods.sum(axis=-2), acc_t), acc_t)
+                    else:
+                        def step(a, p, acc_t=acc_t):
+                            return code_values(quantize_codes(a + p, acc_t), acc_t), None
 
-                    acc0 = jnp.broadcast_to(acc, prods.shape[:-2] + acc.shape[-1:])
-                    acc, _ = jax.lax.scan(step, acc0, jnp.moveaxis(prods, -2, 0))
+                        acc0 = jnp.broadcast_to(acc, prods.shape[:-2] + acc.shape[-1:])
+                        acc, _ = jax.lax.scan(step, acc0, jnp.moveaxis(prods, -2, 0))
                 codes = quantize_codes(acc, layer.result)
             elif layer.kind == "linear":
                 codes = quantize_codes(x, layer.result)
@@ -389,8 +406,6 @@ class QuantizedMLP:
     def predict(self, x, params=None, *, param_codes=None):
         """Float64 outputs for float64 inputs ``x`` ``[..., n_in]`` (converted to ``input_type`` first), as
         hls4ml's ``predict()`` returns them. Give float ``params`` or their ``param_codes``."""
-        import jax
-
         if param_codes is None:
             if params is None:
                 raise SpecError("predict: give params or param_codes.")
@@ -399,8 +414,14 @@ class QuantizedMLP:
         if x.shape[-1:] != (self.n_in,):
             raise SpecError(f"predict: inputs must have last axis {self.n_in}, got shape {x.shape}.")
         xc = self.input_type.quantize(x)
-        out = jax.jit(self.forward_codes)(xc, [tuple(map(np.asarray, p)) for p in param_codes])
+        out = self._jit_forward(xc, [tuple(map(np.asarray, p)) for p in param_codes])
         return self.output_values(out)
+
+    @cached_property
+    def _jit_forward(self):
+        import jax
+
+        return jax.jit(self.forward_codes)
 
     def output_values(self, codes) -> np.ndarray:
         """Float64 values of output codes (of the last layer's result type)."""

@@ -83,18 +83,15 @@ def weight_error_moments(t: FixedType, std: float) -> tuple[float, float, float]
 
 def _cast_intervals(t: FixedType, lo: float, hi: float):
     """The intervals of real values that ``t`` casts to each code, over ``[lo, hi]``: ``(edges [k, 2], codes [k])``."""
-    d = t.lsb
-    off = {"TRN": 0.0, "TRN_ZERO": 0.0}.get(t.rounding, -0.5)  # code c covers [c + off, c + off + 1) * d
     if t.rounding == "TRN_ZERO":
         raise SpecError("quantized theory: AP_TRN_ZERO result or weight types are not modelled (its error follows the sign).")
-    span = float(2.0**t.integer) if t.signed else float(2.0**t.integer)
-    if t.overflow == "WRAP":
-        ks = range(int(np.floor(lo / span)) - 1, int(np.ceil(hi / span)) + 2)
-    else:
-        ks = [0]
-    codes = t.all_codes() if t.width <= 20 else None
-    if codes is None:
+    if t.width > 20:
         raise SpecError(f"quantized theory: {t} is too wide to enumerate (width <= 20).")
+    d = t.lsb
+    off = 0.0 if t.rounding == "TRN" else -0.5  # code c covers [c + off, c + off + 1) * d
+    span = float(2.0**t.integer)  # the period of AP_WRAP
+    ks = range(int(np.floor(lo / span)) - 1, int(np.ceil(hi / span)) + 2) if t.overflow == "WRAP" else [0]
+    codes = t.all_codes()
     edges, out = [], []
     base_lo, base_hi = (codes + off) * d, (codes + off + 1) * d
     for k in ks:
@@ -193,15 +190,10 @@ def quantized_theory(net: QuantizedMLP, x0, *, C_W: float, C_b: float, float_act
         raise SpecError(f"quantized_theory: x0 must have shape ({net.n_in},), got {x0.shape}.")
     if not (C_W > 0 and C_b >= 0):
         raise SpecError(f"quantized_theory: need C_W > 0 and C_b >= 0, got C_W={C_W}, C_b={C_b}.")
-    pairs, k = [], 0
-    layers = [l for l in net.layers if not (isinstance(l, QActivation) and l.kind == "softmax")]
-    while k < len(layers):
-        d = layers[k]
-        if not isinstance(d, QDense):
-            raise SpecError(f"quantized_theory: expected dense layers, each optionally followed by one activation; layer {k} is {d.kind}.")
-        act = layers[k + 1] if k + 1 < len(layers) and isinstance(layers[k + 1], QActivation) else None
-        pairs.append((d, act))
-        k += 2 if act is not None else 1
+    try:
+        pairs = [(d, a) for _, d, a in net.blocks()]
+    except SpecError as exc:
+        raise SpecError(f"quantized_theory: {exc}") from None
     kinds = [a.kind if a is not None else None for _, a in pairs]
     fl = list(float_activations) if float_activations is not None else kinds
     if len(fl) != len(pairs):

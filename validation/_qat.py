@@ -7,7 +7,7 @@ the straight-through estimator clipped to the type's range: :math:`\partial q/\p
 :math:`[\min, \max]`, 0 outside (gradients do not push a saturated value further out). Weights are
 projected back into their type's range after each step, so ``AP_WRAP`` weight types never wrap. What
 training does not model, and the deployed net does: accumulator overflow and rounding (choose ``accum`` wide
-enough, e.g. from :func:`nntheory.theory.quantized` predictions), the tanh/sigmoid tables and the softmax
+enough, e.g. from :func:`nntheory.numerics.quantized_theory`'s safe widths), the tanh/sigmoid tables and the softmax
 tables; the cross-entropy is taken on the float softmax of the quantised logits.
 
 After training the parameters are exactly on their grids, :meth:`QATResult.param_codes` are their codes,
@@ -22,7 +22,7 @@ import numpy as np
 
 from nntheory.errors import SpecError
 from nntheory.numerics._fixed import FixedType, code_values, quantize_codes
-from nntheory.numerics._qnet import QActivation, QDense, QuantizedMLP
+from nntheory.numerics._qnet import QDense, QuantizedMLP, float_activation
 
 __all__ = ["fake_quant", "qat_forward", "train_qat", "QATResult", "digits_pixels"]
 
@@ -51,9 +51,7 @@ def qat_forward(net: QuantizedMLP, params, x, *, quantize: bool = True):
         elif layer.kind == "softmax":
             break
         else:
-            f = {"relu": lambda v: jnp.maximum(v, 0.0), "linear": lambda v: v, "tanh": jnp.tanh,
-                 "sigmoid": lambda v: 1 / (1 + jnp.exp(-v))}[layer.kind]
-            h = fq(f(h), layer.result)
+            h = fq(float_activation(layer.kind)(h), layer.result)
     return h
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from nntheory.errors import SpecError
 from nntheory.numerics._fixed import code_values, quantize_codes
-from nntheory.numerics._qnet import QActivation, QDense, QuantizedMLP
+from nntheory.numerics._qnet import QuantizedMLP, float_activation
 from nntheory.validation._estimators import Estimate, jackknife
 
 __all__ = ["QuantizedEnsemble", "quantized_ensemble", "compare_quantized"]
@@ -43,13 +43,11 @@ def quantized_ensemble(net: QuantizedMLP, x0, *, C_W: float, C_b: float, n_nets:
     if n_nets < 2 or isinstance(n_nets, bool):
         raise SpecError(f"quantized_ensemble: n_nets must be >= 2 (standard errors), got {n_nets!r}.")
     x0 = jnp.asarray(np.asarray(x0, np.float64))
-    dense = [k for k, l in enumerate(net.layers) if isinstance(l, QDense)]
+    blocks = net.blocks()
+    dense = [k for k, _, _ in blocks]
     L = len(dense)
-    follow = [net.layers[k + 1] if k + 1 < len(net.layers) and isinstance(net.layers[k + 1], QActivation)
-              and net.layers[k + 1].kind != "softmax" else None for k in dense]
-    fl = list(float_activations) if float_activations is not None else [a.kind if a is not None else None for a in follow]
-    fns = {"relu": lambda z: jnp.maximum(z, 0.0), "linear": lambda z: z, None: lambda z: z, "tanh": jnp.tanh,
-           "sigmoid": jax.nn.sigmoid}
+    fl = list(float_activations) if float_activations is not None else [a.kind if a is not None else None for _, _, a in blocks]
+    fns = [float_activation(f) for f in fl]
     bits = list(integer_bits)
     if bits and not isinstance(bits[0], (list, tuple)):
         bits = [bits] * L
@@ -62,17 +60,18 @@ def quantized_ensemble(net: QuantizedMLP, x0, *, C_W: float, C_b: float, n_nets:
         Ws = [jax.random.normal(keys[2 * l], s) * jnp.sqrt(C_W / s[0]) for l, s in enumerate(shapes)]
         bs = [jax.random.normal(keys[2 * l + 1], (s[1],)) * jnp.sqrt(C_b) for l, s in enumerate(shapes)]
         codes = [(quantize_codes(W, net.layers[k].weight), quantize_codes(b, net.layers[k].bias)) for W, b, k in zip(Ws, bs, dense)]
-        _, outs = net.forward_codes(quantize_codes(x0, net.input_type), codes, return_all=True)
+        x0c = quantize_codes(x0, net.input_type)
+        _, outs = net.forward_codes(x0c, codes, return_all=True)
         h, res = x0, []
         for l, k in enumerate(dense):
             z = h @ Ws[l] + bs[l]
-            xin = code_values(quantize_codes(x0, net.input_type), net.input_type) if k == 0 else code_values(outs[k - 1], in_types[k])
+            xin = code_values(x0c if k == 0 else outs[k - 1], in_types[k])
             Wc, bc = codes[l]
             zt = xin @ code_values(Wc, net.layers[k].weight) + code_values(bc, net.layers[k].bias)
             d = zt - z
             ov = [jnp.mean((zt >= 2.0 ** (I - 1)) | (zt < -(2.0 ** (I - 1)))) for I in bits[l]]
             res.append((d.mean(), (d * d).mean(), zt.mean(), (zt * zt).mean(), jnp.stack(ov) if ov else jnp.zeros(0)))
-            h = fns[fl[l]](z)
+            h = fns[l](z)
         return res
 
     batched = jax.jit(jax.vmap(one))
