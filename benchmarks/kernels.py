@@ -18,7 +18,7 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 from nntheory.numerics import MLPKernel, QuadratureConfig  # noqa: E402
-from nntheory.numerics._kernels import _kernel_block  # noqa: E402
+from nntheory.numerics.kernels._kernels import _kernel_block  # noqa: E402
 from nntheory.theory import activation  # noqa: E402
 
 

@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from nntheory.numerics import cg_table
-from nntheory.numerics._so3 import _to_float_cached
-from nntheory.theory._su2 import _threej_racah
+from nntheory.numerics.so3._so3 import _to_float_cached
+from nntheory.theory.so3._su2 import _threej_racah
 
 
 def count_3j(L):

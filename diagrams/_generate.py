@@ -50,7 +50,7 @@ import sympy
 from nntheory.errors import SpecError
 from nntheory.theory._activations import Activation
 from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
-from nntheory.theory._recursions import C_W, C_b, Recursion, Statistic, pairs, r
+from nntheory.theory.finite_width._recursions import C_W, C_b, Recursion, Statistic, pairs, r
 
 __all__ = [
     "Diagram",

@@ -8,7 +8,7 @@ import pytest
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "nntheory._cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "nntheory.cli", *args], capture_output=True, text=True)
 
 
 def test_recursions_json_relu_exact_values():

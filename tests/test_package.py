@@ -13,7 +13,7 @@ def test_symbolic_core_is_pure(module):
 
 
 def test_version_imports_nothing_heavy():
-    code = "import sys; from nntheory._cli import main\ntry:\n main(['--version'])\nexcept SystemExit: pass\nassert 'jax' not in sys.modules and 'sympy' not in sys.modules"
+    code = "import sys; from nntheory.cli import main\ntry:\n main(['--version'])\nexcept SystemExit: pass\nassert 'jax' not in sys.modules and 'sympy' not in sys.modules"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.startswith("nntheory ")
 
@@ -47,9 +47,9 @@ def test_doctests_of_installed_modules():
     import doctest
     import importlib
 
-    for name in ["nntheory.theory._activations", "nntheory.theory._gaussian", "nntheory.theory._recursions",
-                 "nntheory.theory._criticality", "nntheory.numerics._compile", "nntheory.theory._su2",
-                 "nntheory.theory._so3", "nntheory.theory._lie"]:
+    for name in ["nntheory.theory._activations", "nntheory.theory._gaussian", "nntheory.theory.finite_width._recursions",
+                 "nntheory.theory.finite_width._criticality", "nntheory.numerics._compile", "nntheory.theory.so3._su2",
+                 "nntheory.theory.so3._so3", "nntheory.theory.lie._lie"]:
         res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert res.failed == 0, name
         assert res.attempted > 0, name

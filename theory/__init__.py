@@ -7,11 +7,11 @@ NLO kernel correction (mean metric ``G = K + K1/n_{l-1}``), ``Theta`` the NTK me
 factors ``lambda_b`` and ``lambda_W/n_{l-1}``.
 
 SO(3)/SU(2): exact 3j/CG/6j/9j (Python integers), Wigner d/D, spherical harmonics, real bases and
-real CG tensors; conventions in ``nntheory.theory._so3`` (Condon–Shortley, ZYZ active, m ascending).
+real CG tensors; conventions in ``nntheory.theory.so3._so3`` (Condon–Shortley, ZYZ active, m ascending).
 
 Lie group actions: prolongation to jet spaces, counts and complete sets of differential invariants
 (moving frame), invariant derivatives and recurrences, equivariant vector fields
-(``nntheory.theory._lie``).
+(``nntheory.theory.lie._lie``).
 """
 
 from nntheory.theory._activations import BUILTIN_ACTIVATIONS as BUILTIN_ACTIVATIONS
@@ -22,51 +22,51 @@ from nntheory.theory._activations import parse_activation as parse_activation
 from nntheory.theory._activations import scale_invariant as scale_invariant
 from nntheory.theory._activations import z as z
 from nntheory.theory._closed_forms import orthant_moment as orthant_moment
-from nntheory.theory._network import NetworkSpec as NetworkSpec
-from nntheory.theory._recursions import Recursion as Recursion
-from nntheory.theory._recursions import Statistic as Statistic
-from nntheory.theory._recursions import finite_width_recursion as finite_width_recursion
+from nntheory.theory.finite_width._network import NetworkSpec as NetworkSpec
+from nntheory.theory.finite_width._recursions import Recursion as Recursion
+from nntheory.theory.finite_width._recursions import Statistic as Statistic
+from nntheory.theory.finite_width._recursions import finite_width_recursion as finite_width_recursion
 from nntheory.theory._closed_forms import wick_moment as wick_moment
-from nntheory.theory._criticality import Criticality as Criticality
-from nntheory.theory._criticality import criticality as criticality
+from nntheory.theory.finite_width._criticality import Criticality as Criticality
+from nntheory.theory.finite_width._criticality import criticality as criticality
 from nntheory.theory._gaussian import GaussianExpectation as GaussianExpectation
 from nntheory.theory._gaussian import activation_function as activation_function
 from nntheory.theory._gaussian import gaussian_expectation as gaussian_expectation
 from nntheory.theory._gaussian import kernel_symbols as kernel_symbols
-from nntheory.theory._lie import EquivariantFields as EquivariantFields
-from nntheory.theory._lie import InvariantError as InvariantError
-from nntheory.theory._lie import InvariantSet as InvariantSet
-from nntheory.theory._lie import JetSpace as JetSpace
-from nntheory.theory._lie import LieAlgebraAction as LieAlgebraAction
-from nntheory.theory._lie import action_from_spec as action_from_spec
-from nntheory.theory._lie import differential_invariants as differential_invariants
-from nntheory.theory._lie import equivariant_fields as equivariant_fields
-from nntheory.theory._lie import invariant_count as invariant_count
-from nntheory.theory._lie import lie_action as lie_action
-from nntheory.theory._lie import tangent_lift as tangent_lift
-from nntheory.theory._so3 import clebsch_gordan_tensor as clebsch_gordan_tensor
-from nntheory.theory._so3 import e3nn_basis_change as e3nn_basis_change
-from nntheory.theory._so3 import e3nn_clebsch_gordan as e3nn_clebsch_gordan
-from nntheory.theory._so3 import projections as projections
-from nntheory.theory._so3 import real_basis_change as real_basis_change
-from nntheory.theory._so3 import rotation_matrix as rotation_matrix
-from nntheory.theory._so3 import spherical_harmonics as spherical_harmonics
-from nntheory.theory._so3 import wigner_D as wigner_D
-from nntheory.theory._so3 import wigner_D_real as wigner_D_real
-from nntheory.theory._so3 import wigner_small_d as wigner_small_d
-from nntheory.theory._su2 import ExactValue as ExactValue
-from nntheory.theory._su2 import clebsch_gordan as clebsch_gordan
-from nntheory.theory._su2 import exact_3j as exact_3j
-from nntheory.theory._su2 import exact_6j as exact_6j
-from nntheory.theory._su2 import exact_9j as exact_9j
-from nntheory.theory._su2 import exact_clebsch_gordan as exact_clebsch_gordan
-from nntheory.theory._su2 import wigner_3j as wigner_3j
-from nntheory.theory._su2 import wigner_6j as wigner_6j
-from nntheory.theory._su2 import wigner_9j as wigner_9j
-from nntheory.theory._quantized import overflow_probability as overflow_probability
-from nntheory.theory._quantized import overflow_rate as overflow_rate
-from nntheory.theory._quantized import rounding_noise as rounding_noise
-from nntheory.theory._quantized import smallest_safe_integer_bits as smallest_safe_integer_bits
+from nntheory.theory.lie._lie import EquivariantFields as EquivariantFields
+from nntheory.theory.lie._lie import InvariantError as InvariantError
+from nntheory.theory.lie._lie import InvariantSet as InvariantSet
+from nntheory.theory.lie._lie import JetSpace as JetSpace
+from nntheory.theory.lie._lie import LieAlgebraAction as LieAlgebraAction
+from nntheory.theory.lie._lie import action_from_spec as action_from_spec
+from nntheory.theory.lie._lie import differential_invariants as differential_invariants
+from nntheory.theory.lie._lie import equivariant_fields as equivariant_fields
+from nntheory.theory.lie._lie import invariant_count as invariant_count
+from nntheory.theory.lie._lie import lie_action as lie_action
+from nntheory.theory.lie._lie import tangent_lift as tangent_lift
+from nntheory.theory.so3._so3 import clebsch_gordan_tensor as clebsch_gordan_tensor
+from nntheory.theory.so3._so3 import e3nn_basis_change as e3nn_basis_change
+from nntheory.theory.so3._so3 import e3nn_clebsch_gordan as e3nn_clebsch_gordan
+from nntheory.theory.so3._so3 import projections as projections
+from nntheory.theory.so3._so3 import real_basis_change as real_basis_change
+from nntheory.theory.so3._so3 import rotation_matrix as rotation_matrix
+from nntheory.theory.so3._so3 import spherical_harmonics as spherical_harmonics
+from nntheory.theory.so3._so3 import wigner_D as wigner_D
+from nntheory.theory.so3._so3 import wigner_D_real as wigner_D_real
+from nntheory.theory.so3._so3 import wigner_small_d as wigner_small_d
+from nntheory.theory.so3._su2 import ExactValue as ExactValue
+from nntheory.theory.so3._su2 import clebsch_gordan as clebsch_gordan
+from nntheory.theory.so3._su2 import exact_3j as exact_3j
+from nntheory.theory.so3._su2 import exact_6j as exact_6j
+from nntheory.theory.so3._su2 import exact_9j as exact_9j
+from nntheory.theory.so3._su2 import exact_clebsch_gordan as exact_clebsch_gordan
+from nntheory.theory.so3._su2 import wigner_3j as wigner_3j
+from nntheory.theory.so3._su2 import wigner_6j as wigner_6j
+from nntheory.theory.so3._su2 import wigner_9j as wigner_9j
+from nntheory.theory.fixed_point._quantized import overflow_probability as overflow_probability
+from nntheory.theory.fixed_point._quantized import overflow_rate as overflow_rate
+from nntheory.theory.fixed_point._quantized import rounding_noise as rounding_noise
+from nntheory.theory.fixed_point._quantized import smallest_safe_integer_bits as smallest_safe_integer_bits
 
 __all__ = [
     "overflow_probability",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nntheory.validation._ensembles import EnsembleSummaries
+from nntheory.validation.finite_width._ensembles import EnsembleSummaries
 
 __all__ = ["Estimate", "estimate_statistics", "fit_intercept", "jackknife"]
 

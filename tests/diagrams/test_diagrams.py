@@ -196,7 +196,7 @@ def test_bad_statistic_and_order_raise():
 
 
 def test_cli_lists_diagrams_as_json():
-    out = subprocess.run([sys.executable, "-m", "nntheory._cli", "diagrams", "list", "--statistic", "V", "--order", "2", "--format", "json"],
+    out = subprocess.run([sys.executable, "-m", "nntheory.cli", "diagrams", "list", "--statistic", "V", "--order", "2", "--format", "json"],
                          capture_output=True, text=True, check=True)
     data = json.loads(out.stdout)
     assert data["statistic"] == "V2" and data["count"] == len(diagrams("V2"))

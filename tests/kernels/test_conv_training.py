@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from nntheory.errors import SpecError
 from nntheory.validation import TrainedConvSpec
-from nntheory.validation._training import _sigma, trained_spec, validate_equivariance, validate_training
+from nntheory.validation.kernels._training import _sigma, trained_spec, validate_equivariance, validate_training
 
 jax.config.update("jax_enable_x64", True)
 

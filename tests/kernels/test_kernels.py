@@ -107,7 +107,7 @@ def test_neural_tangents_mapping_against_finite_networks():
     """stax.serial(Dense(W_std, b_std), erf, Dense(1, W_std, b_std)) in NTK parameterisation: with one
     nonlinearity the mean empirical NTK and the output covariance equal the infinite-width values at
     every width (first-layer preactivations are exactly Gaussian), so Monte Carlo tests them without bias."""
-    from nntheory.validation._training import TrainedMLPSpec, _sigma, apply, init_params
+    from nntheory.validation.kernels._training import TrainedMLPSpec, _sigma, apply, init_params
 
     rng = np.random.default_rng(3)
     x = jnp.asarray(rng.normal(size=(3, 5)))
@@ -139,7 +139,7 @@ def test_neural_tangents_convention_is_pdlt_with_one_more_layer():
 
 def test_compile_once_for_all_depths():
     """depth is a dynamic argument of the compiled kernel: a new depth does not compile again."""
-    from nntheory.numerics._kernels import _kernel_block
+    from nntheory.numerics.kernels._kernels import _kernel_block
     from nntheory.theory import activation
 
     x, _ = _inputs(4)

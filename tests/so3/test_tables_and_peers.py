@@ -82,7 +82,7 @@ def test_export_is_deterministic_and_loads_without_pickle(tmp_path):
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "nntheory._cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run([sys.executable, "-m", "nntheory.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 def test_cli_tables_bytes_identical_and_c_header_compiles(tmp_path):

@@ -1,0 +1,171 @@
+r"""Infinite-width NNGP and NTK of convolutional (CNN) and group-convolutional (GCNN, :math:`C_4 \ltimes \mathbb Z^2`) networks.
+
+Architecture, on square ``H x H`` images with ``C_0`` channels and periodic boundaries (the rotations
+by 90° are then exact symmetries of the pixel torus), in neural-tangents' NTK parameterisation
+(all parameters :math:`\mathcal N(0,1)`, one learning rate, so :math:`\lambda = C`):
+
+* lifting layer: :math:`z^{(1)}(p, r) = \tfrac{\sigma_W}{\sqrt{C_0|S|}}\sum_{\delta\in S} W(\delta)\cdot x(p + R_r\delta) + \sigma_b b`,
+  for rotations :math:`r \in C_n` (``n_rot = 4``; ``n_rot = 1`` is an ordinary convolution), :math:`S`
+  the ``k x k`` filter offsets (a rotation-invariant set);
+* group convolutions: :math:`z^{(l+1)}(p, r) = \tfrac{\sigma_W}{\sqrt{C|S|n}}\sum_{\delta, s} W(\delta, s)\cdot\sigma(z^{(l)}(p + R_r\delta, rs)) + \sigma_b b`;
+* read-out: global average over positions and rotations (invariant pooling), then a dense layer.
+
+In the infinite-channel limit the covariance of :math:`z(p,r;x)` and :math:`z(q,r';x')` obeys
+
+.. math::
+    \Sigma^{(l+1)}_{(p,r),(q,r')} = \sigma_b^2 + \frac{\sigma_W^2}{|S|n}\sum_{\delta, s}
+        \langle\sigma\sigma\rangle\big[\Sigma^{(l)}_{(p+R_r\delta, rs),(q+R_{r'}\delta, r's)}\big],
+
+and the NTK likewise with :math:`\langle\sigma'\sigma'\rangle\Theta^{(l)}` added (Misof, Kessel & Gerken
+2024 for general groups). The dual functions are those of :mod:`nntheory.numerics.kernels._kernels` (one seam).
+With invariant pooling the GCNN kernels equal the group average of the CNN kernels,
+:math:`K_{\mathrm{GCNN}}(x, x') = \tfrac14\sum_{q\in C_4} K_{\mathrm{CNN}}(x, qx')`: kernel regression with
+a GCNN is regression with the augmented CNN kernel (tests check this to round-off).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nntheory.errors import KernelError, SpecError
+from nntheory.numerics.kernels._kernels import Kernels, dual_functions
+from nntheory.numerics._quadrature import QuadratureConfig
+from nntheory.theory._activations import Activation, activation as _activation
+
+__all__ = ["ConvKernel"]
+
+
+def _rot(delta, r):
+    di, dj = delta
+    for _ in range(r % 4):
+        di, dj = dj, -di  # the offset map of np.rot90 on (row, column) indices
+    return di, dj
+
+
+@dataclass(frozen=True)
+class ConvKernel:
+    """NNGP/NTK of a CNN (``n_rot = 1``) or a C4 GCNN (``n_rot = 4``) with invariant pooling; see the module docstring."""
+
+    activation: Activation | str
+    depth: int
+    W_std: float
+    b_std: float = 0.0
+    n_rot: int = 4
+    filter_size: int = 3
+    quadrature: QuadratureConfig = QuadratureConfig()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "activation", _activation(self.activation))
+        if isinstance(self.depth, bool) or not isinstance(self.depth, (int, np.integer)) or self.depth < 1:
+            raise SpecError(f"ConvKernel: depth must be an integer >= 1 (convolutional layers), got {self.depth!r}.")
+        if self.n_rot not in (1, 2, 4):
+            raise SpecError(f"ConvKernel: n_rot must be 1, 2 or 4 (rotations that map the pixel grid onto itself), got {self.n_rot!r}.")
+        if not isinstance(self.filter_size, (int, np.integer)) or self.filter_size < 1 or self.filter_size % 2 == 0:
+            raise SpecError(f"ConvKernel: filter_size must be an odd integer >= 1, got {self.filter_size!r}.")
+        if not (np.isfinite(self.W_std) and self.W_std > 0 and np.isfinite(self.b_std) and self.b_std >= 0):
+            raise SpecError(f"ConvKernel: W_std > 0 and b_std >= 0 required, got {self.W_std!r}, {self.b_std!r}.")
+
+    def _images(self, x, name):
+        a = np.asarray(x, dtype=np.float64)
+        if a.ndim == 3:
+            a = a[..., None]
+        if a.ndim != 4 or a.shape[1] != a.shape[2] or a.shape[1] < 1:
+            raise KernelError(f"ConvKernel: {name} must have shape (N, H, H) or (N, H, H, C) with square images, got {np.shape(x)}.")
+        if not np.all(np.isfinite(a)):
+            raise KernelError(f"ConvKernel: {name} contains NaN or infinite entries.")
+        return jnp.asarray(a)
+
+    def __call__(self, x1, x2=None, *, chunk: int | None = None) -> Kernels:
+        """Kernels between the images ``x1 (N1, H, H[, C])`` and ``x2`` (default ``x1``), ``(N1, N2)`` each.
+
+        The full spatial covariance of every pair, ``(n H^2)^2`` entries, is kept; rows of ``x1`` are processed
+        in chunks of ``chunk`` images (by default so that a chunk holds about 2^23 entries).
+        """
+        a = self._images(x1, "x1")
+        b = a if x2 is None else self._images(x2, "x2")
+        if a.shape[1:] != b.shape[1:]:
+            raise KernelError(f"ConvKernel: x1 and x2 must have the same image shape, got {a.shape[1:]} and {b.shape[1:]}.")
+        per_row = b.shape[0] * (self.n_rot * a.shape[1] * a.shape[2]) ** 2
+        if chunk is None:
+            chunk = max(1, (1 << 23) // per_row)
+        elif isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+            raise KernelError(f"ConvKernel: chunk must be an integer >= 1, got {chunk!r}.")
+        parts = [_block(self, a[s : s + chunk], b) for s in range(0, a.shape[0], chunk)]
+        return Kernels(jnp.concatenate([p[0] for p in parts]), jnp.concatenate([p[1] for p in parts]))
+
+    def _block(self, a, b):  # (nngp, ntk); traced once per (kernel, shapes) by the jitted _block below
+        n, k = self.n_rot, self.filter_size
+        h = k // 2
+        offsets = [(di, dj) for di in range(-h, h + 1) for dj in range(-h, h + 1)]
+        W2, b2 = self.W_std**2, self.b_std**2
+        duals = dual_functions(self.activation, self.quadrature)
+        C0 = a.shape[-1]
+
+        def patches(x):  # (N, n, H, H, |S| C0): x(p + R_r delta) for each rotation r
+            out = []
+            for r in range(n):
+                shifted = [jnp.roll(x, shift=(-d[0], -d[1]), axis=(1, 2)) for d in (_rot(o, r * 4 // n) for o in offsets)]
+                out.append(jnp.concatenate(shifted, axis=-1))
+            return jnp.stack(out, axis=1)
+
+        Pa, Pb = patches(a), patches(b)
+        c1 = W2 / (C0 * len(offsets))
+        K = b2 + c1 * jnp.einsum("arijc,bskl c->arijbskl".replace(" ", ""), Pa, Pb)  # (Na, n, H, H, Nb, n, H, H)
+        Va = b2 + c1 * jnp.sum(Pa * Pa, axis=-1)  # (Na, n, H, H)
+        Vb = b2 + c1 * jnp.sum(Pb * Pb, axis=-1)
+        T = K  # lambda = C: Theta^(1) = Sigma^(1)
+        cl = W2 / (len(offsets) * n)
+
+        H = a.shape[1]
+        # P[r, d, i] = (i + (R_r delta_d)_0) mod H and Q[r, d, j] likewise: the rotated filter taps as gather indices
+        ar = np.arange(H)
+        P = np.array([[(ar + _rot(o, r * 4 // n)[0]) % H for o in offsets] for r in range(n)])  # (n, |S|, H)
+        Q = np.array([[(ar + _rot(o, r * 4 // n)[1]) % H for o in offsets] for r in range(n)])
+        rs = np.array([[(r + s) % n for s in range(n)] for r in range(n)])  # (n, n): r + s
+        R_ = np.arange(n)
+
+        def conv(G):  # sum over s and delta of G[(r+s), p + R_r d; (r'+s), q + R_r' d]
+            A = sum(jnp.take(jnp.take(G, rs[:, s], axis=1), rs[:, s], axis=5) for s in range(n))
+            A = jnp.moveaxis(A, (0, 4), (6, 7))  # (n, H, H, n, H, H, Na, Nb)
+            b6 = (slice(None),) + (None,) * 5
+            acc = 0.0
+            for d in range(len(offsets)):
+                acc = acc + A[R_[b6], P[:, d][:, :, None, None, None, None], Q[:, d][:, None, :, None, None, None],
+                              R_[(None,) * 3 + (slice(None),) + (None,) * 2], P[:, d][None, None, None, :, :, None],
+                              Q[:, d][None, None, None, :, None, :]]
+            return jnp.moveaxis(acc, (6, 7), (0, 4))
+
+        def conv_var(g):  # the same on the diagonal: (N, n, H, H)
+            A = sum(jnp.take(g, rs[:, s], axis=1) for s in range(n))
+            A = jnp.moveaxis(A, 0, 3)  # (n, H, H, N)
+            acc = 0.0
+            for d in range(len(offsets)):
+                acc = acc + A[R_[:, None, None], P[:, d][:, :, None], Q[:, d][:, None, :]]
+            return jnp.moveaxis(acc, 3, 0)
+
+        def nonlin(K, T, Va, Vb):
+            g, gp = duals.cross(Va[:, :, :, :, None, None, None, None], K, Vb[None, None, None, None])
+            ga, _ = duals.diag(Va)
+            gb, _ = duals.diag(Vb)
+            return g, gp * T, ga, gb
+
+        for _ in range(self.depth - 1):
+            g, gpT, ga, gb = nonlin(K, T, Va, Vb)
+            K_new = b2 + cl * conv(g)
+            T = K_new + cl * conv(gpT)
+            K = K_new
+            Va, Vb = b2 + cl * conv_var(ga), b2 + cl * conv_var(gb)
+        g, gpT, _, _ = nonlin(K, T, Va, Vb)
+        axes = (1, 2, 3, 5, 6, 7)
+        nngp = b2 + W2 * jnp.mean(g, axis=axes)
+        ntk = nngp + W2 * jnp.mean(gpT, axis=axes)
+        return nngp, ntk
+
+
+
+
+_block = jax.jit(ConvKernel._block, static_argnums=0)

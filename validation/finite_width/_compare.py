@@ -1,0 +1,132 @@
+r"""Theory vs Monte Carlo over a width sweep, with z-scores.
+
+For each statistic the MC estimate at width :math:`n` is regressed on the next order in
+:math:`1/n` that the theory does not contain, and the extrapolated intercept is compared with the
+theory (this is how the :math:`O(1/n^2)` terms are accounted for):
+
+=========  =====================================  =========  ==============
+statistic  regressed quantity                     against    theory
+=========  =====================================  =========  ==============
+``K``      :math:`\hat K(n) - K^{\{1\}}/n`         :math:`1/n^2`  :math:`K`
+``K1``     :math:`n(\hat K(n) - K)`                :math:`1/n`    :math:`K^{\{1\}}`
+``V``      :math:`\hat V(n)`                       :math:`1/n`    :math:`V`
+``Theta``  :math:`\hat\Theta(n)`                   :math:`1/n`    :math:`\Theta`
+=========  =====================================  =========  ==============
+
+``z = (intercept - theory) / se(intercept)``; a check passes when ``|z| < z_max`` (default 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax
+import numpy as np
+
+from nntheory.numerics import compile_recursion
+from nntheory.theory import Activation
+from nntheory.theory.finite_width._recursions import finite_width_recursion
+from nntheory.validation.finite_width._ensembles import EnsembleSpec, sample_ensemble
+from nntheory.validation._estimators import estimate_statistics, fit_intercept
+
+__all__ = ["Comparison", "compare_width_sweep", "theory_statistics"]
+
+
+@dataclass
+class Comparison:
+    activation: str
+    C_W: float
+    C_b: float
+    depth: int
+    widths: tuple[int, ...]
+    n_nets: int
+    rows: list[dict] = field(default_factory=list)
+    theory: dict = field(default_factory=dict)
+    mc: dict = field(default_factory=dict)
+    z_max: float = 4.0
+
+    @property
+    def passed(self) -> bool:
+        return all(abs(r["z"]) < self.z_max for r in self.rows)
+
+    @property
+    def worst(self) -> dict:
+        return max(self.rows, key=lambda r: abs(r["z"]))
+
+
+def theory_statistics(act: Activation, gram: np.ndarray, *, depth: int, C_W: float, C_b: float,
+                      lambda_W: float = 1.0, lambda_b: float = 1.0) -> dict[str, np.ndarray]:
+    """Compiled K, V, K1, Theta per layer at equal widths (float64 if x64 is on)."""
+    m = gram.shape[0]
+    comp = compile_recursion(finite_width_recursion(act, m))
+    out = comp(np.asarray(gram), depth=depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _entries(name: str, m: int):
+    if name == "V":
+        P = [(a, b) for a in range(m) for b in range(a, m)]
+        return [p + q for i, p in enumerate(P) for q in P[i:]]
+    return [(a, b) for a in range(m) for b in range(a, m)]
+
+
+def compare_width_sweep(
+    act: Activation,
+    *,
+    C_W: float,
+    C_b: float,
+    depth: int,
+    widths: tuple[int, ...],
+    n_nets: int,
+    inputs: np.ndarray,
+    key: jax.Array,
+    lambda_W: float = 1.0,
+    lambda_b: float = 1.0,
+    z_max: float = 4.0,
+    chunk: int = 256,
+    progress: bool = False,
+) -> Comparison:
+    """Run ensembles at each width and compare every statistic with the compiled theory."""
+    if len(widths) < 3:
+        raise ValueError(f"compare_width_sweep: need at least 3 widths for a 2-parameter fit with a check, got {widths}.")
+    X = np.asarray(inputs, dtype=float)
+    gram = X @ X.T / X.shape[1]
+    th = theory_statistics(act, gram, depth=depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
+    ests = []
+    for i, n in enumerate(widths):
+        spec = EnsembleSpec(act, depth, n, C_W, C_b, lambda_W, lambda_b)
+        ens = sample_ensemble(spec, X, key=jax.random.fold_in(key, i), n_nets=n_nets, chunk=chunk, progress=progress)
+        ests.append(estimate_statistics(ens))
+    ns = np.asarray(widths, dtype=float)
+    comp = Comparison(act.name, C_W, C_b, depth, tuple(widths), n_nets, theory=th, z_max=z_max)
+    comp.mc = {w: e for w, e in zip(widths, ests)}
+    m = X.shape[0]
+    Kmc = np.stack([e["K_mc"].value for e in ests])
+    Kse = np.stack([e["K_mc"].stderr for e in ests])
+    shape = (-1,) + (1,) * (Kmc.ndim - 1)
+    nn = ns.reshape(shape)
+    sweeps = {
+        "K": (Kmc - th["K1"][None] / nn, Kse, 1 / nn**2, th["K"]),
+        "K1": (nn * (Kmc - th["K"][None]), nn * Kse, 1 / nn, th["K1"]),
+        "Theta": (np.stack([e["Theta"].value for e in ests]), np.stack([e["Theta"].stderr for e in ests]), 1 / nn, th["Theta"]),
+    }
+    Vmc = np.stack([e["V"].value for e in ests])
+    Vse = np.stack([e["V"].stderr for e in ests])
+    sweeps["V"] = (Vmc, Vse, 1 / ns.reshape((-1,) + (1,) * (Vmc.ndim - 1)), th["V"])
+    for name, (y, se, x, theory) in sweeps.items():
+        b0, b0se, chi2 = fit_intercept(x, y, se)
+        for l in range(depth):
+            for idx in _entries(name, m):
+                t = float(theory[(l, *idx)])
+                est, s = float(b0[(l, *idx)]), float(b0se[(l, *idx)])
+                if s <= 1e-12 * max(1.0, abs(t)):  # deterministic entry (layer-1 K, Theta): agree to round-off
+                    z = 0.0 if abs(est - t) <= 1e-9 * max(1.0, abs(t)) else float("inf")
+                else:
+                    z = (est - t) / s
+                comp.rows.append({
+                    "statistic": name, "layer": l + 1, "index": list(idx), "theory": t,
+                    "extrapolated": est, "stderr": s, "z": z, "chi2": float(chi2[(l, *idx)]),
+                    "mc": [float(y[(w, l, *idx)]) for w in range(len(widths))],
+                    "mc_stderr": [float(se[(w, l, *idx)]) for w in range(len(widths))],
+                })
+    return comp
