@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from nntheory.errors import SpecError
+from nntheory.errors import GroupError, SpecError
 
 __all__ = [
     "FiniteGroup",
@@ -37,10 +37,6 @@ __all__ = [
     "point_rotations",
     "item_permutations",
 ]
-
-
-class GroupError(SpecError):
-    """A set of transformations that is not a group, or a transformation that is not a symmetry of the data's grid."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,6 +1,20 @@
-"""Exception types of nntheory. All derive from ``ValueError`` so callers can catch broadly."""
+"""Exception types of nntheory: every error the library raises on bad input is one of these.
 
-__all__ = ["NNTheoryError", "ActivationError", "SpecError", "KernelError", "SpinError"]
+All derive from :class:`NNTheoryError`, itself a ``ValueError``, so callers can catch broadly; the
+command line turns each into a one-line message and exit code 2.
+"""
+
+__all__ = [
+    "ActivationError",
+    "FixedPointError",
+    "GroupError",
+    "HarnessError",
+    "InvariantError",
+    "KernelError",
+    "NNTheoryError",
+    "SpecError",
+    "SpinError",
+]
 
 
 class NNTheoryError(ValueError):
@@ -12,7 +26,7 @@ class ActivationError(NNTheoryError):
 
 
 class SpecError(NNTheoryError):
-    """A network specification or hyperparameter outside its allowed range."""
+    """A network specification, option or hyperparameter outside its allowed range."""
 
 
 class KernelError(NNTheoryError):
@@ -21,3 +35,19 @@ class KernelError(NNTheoryError):
 
 class SpinError(NNTheoryError):
     """An angular momentum, projection or coupling that is not valid (|m| > j, j + m not integer, ...)."""
+
+
+class InvariantError(NNTheoryError):
+    """A Lie algebra action, jet space or invariant request that is not valid."""
+
+
+class GroupError(SpecError):
+    """A set of transformations that is not a group, or a transformation that is not a symmetry of the data's grid."""
+
+
+class FixedPointError(SpecError):
+    """A fixed-point type, quantized layer or table specification that is not valid."""
+
+
+class HarnessError(NNTheoryError):
+    """An external reference (a C++ compiler, hls4ml) that failed or is not available."""

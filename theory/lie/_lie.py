@@ -55,16 +55,12 @@ from typing import Any, Iterable, Mapping, Sequence
 import mpmath
 import sympy
 
-from nntheory.errors import NNTheoryError
+from nntheory.errors import InvariantError
 
 __all__ = [
     "InvariantError", "JetSpace", "LieAlgebraAction", "InvariantSet", "lie_action", "action_from_spec",
     "differential_invariants", "invariant_count", "EquivariantFields", "equivariant_fields", "tangent_lift",
 ]
-
-
-class InvariantError(NNTheoryError):
-    """A Lie algebra action, jet space or invariant request that is not valid."""
 
 
 _RESERVED = {"pi", "E", "e", "I", "oo", "nan", "zoo"}

@@ -203,6 +203,3 @@ def _env() -> int:
     print(json.dumps(info, indent=2, sort_keys=True))
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m nntheory``: the same as the ``nntheory`` command."""
+
+import sys
+
+from nntheory.cli import main
+
+sys.exit(main())
