@@ -25,7 +25,13 @@ jax.config.update("jax_enable_x64", True)
 
 from nntheory.numerics import compile_invariants  # noqa: E402
 from nntheory.theory import differential_invariants, lie_action  # noqa: E402
-from nntheory.theory import _lie  # noqa: E402
+from nntheory.errors import InvariantError  # noqa: E402
+from nntheory.theory import invariant_count  # noqa: E402
+from nntheory.theory.lie._actions import _orbit_dim, _prolonged  # noqa: E402
+from nntheory.theory.lie._characteristics import _characteristics  # noqa: E402
+from nntheory.theory.lie._flows import _flow  # noqa: E402
+from nntheory.theory.lie._jets import _jet_table  # noqa: E402
+from nntheory.theory.lie._moving_frame import _frame  # noqa: E402
 
 SE2 = [{"x": "1"}, {"u": "1"}, {"x": "-u", "u": "x"}]
 CASES = {
@@ -41,7 +47,7 @@ PROJECTIVE_PLANE = [{"x": "1"}, {"u": "1"}, {"x": "x"}, {"x": "u"}, {"u": "x"}, 
 
 
 def _clear():
-    for f in (_lie._jet_table, _lie._prolonged, _lie._orbit_dim, _lie._frame, _lie._flow, _lie._characteristics):
+    for f in (_jet_table, _prolonged, _orbit_dim, _frame, _flow, _characteristics):
         f.cache_clear()
 
 
@@ -82,7 +88,7 @@ def main() -> int:
             signal.alarm(args.limit)
             t = time.perf_counter()
             try:
-                counts = [_lie.invariant_count(act, k) for k in range(8)]
+                counts = [invariant_count(act, k) for k in range(8)]
                 tc = time.perf_counter() - t
                 print(f"{'  counts':<26} {7:>5} {tc:>8.2f}  {counts}", flush=True)
                 inv = differential_invariants(act, 7, method=method)
@@ -91,7 +97,7 @@ def main() -> int:
                       f"{sympy.count_ops(inv.invariants[7][0])} operations", flush=True)
             except _Timeout:
                 print(f"{label:<26} {7:>5} {'>' + str(args.limit):>8}  not reached within the limit", flush=True)
-            except _lie.InvariantError as exc:
+            except InvariantError as exc:
                 print(f"{label:<26} {7:>5} {time.perf_counter() - t:>8.2f}  not reached: {exc}", flush=True)
             finally:
                 signal.alarm(0)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -24,8 +22,8 @@ from nntheory.theory import (
     lie_action,
     tangent_lift,
 )
-from nntheory.theory.lie._lie import _bracket
-from nntheory.validation.lie._node import compare_nodes, invariance_residuals, node_equivariance
+from nntheory.theory.lie._actions import _bracket
+from nntheory.validation.lie import compare_nodes, invariance_residuals, node_equivariance
 
 jax.config.update("jax_enable_x64", True)
 X, Y, Z = (sympy.Symbol(n, real=True) for n in "xyz")
@@ -199,28 +197,24 @@ def test_trained_second_order_node_generalises_to_rotated_data():
     assert cmp.test_mse["equivariant"] <= 1.5 * cmp.train_mse["equivariant"] + 4 * cmp.test_se["equivariant"]
 
 
-def _cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "nntheory.cli", *args], capture_output=True, text=True, input=stdin, timeout=300)
-
-
-def test_cli_invariants_json_text_and_errors(tmp_path):
+def test_cli_invariants_json_text_and_errors(cli, tmp_path):
     spec = {"independent": ["x"], "dependent": ["u"], "generators": [{"x": "1"}, {"u": "1"}, {"x": "-u", "u": "x"}]}
     path = tmp_path / "se2.json"
     path.write_text(json.dumps(spec))
-    r = _cli("invariants", str(path), "--order", "3")
+    r = cli("invariants", str(path), "--order", "3")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["orders"]["2"]["count"] == 1 and out["orders"]["3"]["count"] == 2
     names = {s: sympy.Symbol(s, real=True) for s in ("x", "u", "u_x", "u_xx", "u_xxx")}
     kappa = sympy.parse_expr(out["orders"]["2"]["invariants"][0], local_dict=names)
     assert sympy.simplify(kappa**2 - names["u_xx"] ** 2 / (1 + names["u_x"] ** 2) ** 3) == 0
-    r = _cli("invariants", str(path), "--order", "2", "--method", "characteristics")
+    r = cli("invariants", str(path), "--order", "2", "--method", "characteristics")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["method"] == "characteristics"
     kappa_c = sympy.parse_expr(out["orders"]["2"]["invariants"][0], local_dict=names)
     assert sympy.simplify(kappa_c**2 - kappa**2) == 0
-    r = _cli("invariants", str(path), "--order", "2", "--format", "text", "--fields")
+    r = cli("invariants", str(path), "--order", "2", "--format", "text", "--fields")
     assert r.returncode == 0 and "u_xx/(u_x**2 + 1)**(3/2)" in r.stdout and "equivariant fields: rank 0" in r.stdout
     for bad, msg in [
         ('{"independent": ["x"], "dependent": ["u"], "generators": [{"x": "1"}, {"u": "x**2"}]}', "do not close"),
@@ -228,15 +222,15 @@ def test_cli_invariants_json_text_and_errors(tmp_path):
         ('{"independent": ["x"], "dependent": ["u"], "generators": [{"x": "1"}, {"u": "1"}, {"x": "-u", "u": "x"}]}', "first appear at order 2"),
         ("not json", "not valid JSON"),
     ]:
-        r = _cli("invariants", "-", "--order", "1", stdin=bad)
+        r = cli("invariants", "-", "--order", "1", stdin=bad)
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
 
 
-def test_cli_validate_node_writes_results_and_refuses_foreign_options(tmp_path):
-    r = _cli("validate", "node", "--steps", "10", "--n-nets", "4", "--out", str(tmp_path))
+def test_cli_validate_node_writes_results_and_refuses_foreign_options(cli, tmp_path):
+    r = cli("validate", "node", "--steps", "10", "--n-nets", "4", "--out", str(tmp_path))
     assert r.returncode in (0, 1), r.stderr  # 10 steps need not pass; the job must run and report
     out = json.loads((tmp_path / "node.json").read_text())
     assert out["format_version"] == 1 and out["job"] == "node" and set(out["results"]) == {"1", "2"}
     assert "order 2" in (tmp_path / "node.txt").read_text()
-    r = _cli("validate", "node", "--widths", "8,16,32", "--out", str(tmp_path))
+    r = cli("validate", "node", "--widths", "8,16,32", "--out", str(tmp_path))
     assert r.returncode == 2 and "not used by 'validate node'" in r.stderr and "Traceback" not in r.stderr

@@ -16,7 +16,7 @@ import pytest
 import sympy
 
 from nntheory.theory import InvariantError, differential_invariants, invariant_count, lie_action
-from nntheory.theory.lie._lie import _flow, _prolong_finite
+from nntheory.theory.lie._flows import _flow, _prolong_finite
 
 x, u, y = (sympy.Symbol(n, real=True) for n in ("x", "u", "y"))
 ux, uxx, uxxx, uxxxx = (sympy.Symbol(n, real=True) for n in ("u_x", "u_xx", "u_xxx", "u_xxxx"))
@@ -213,7 +213,7 @@ def test_bad_input_clear_errors(gens, dep, order, match):
 
 def test_bad_order_and_names():
     action, _ = computed("SE(2) on curves")
-    with pytest.raises(InvariantError, match="order: must be an integer >= 0"):
+    with pytest.raises(InvariantError, match="order must be an integer >= 0"):
         differential_invariants(action, -1)
     with pytest.raises(InvariantError, match="collide"):
         lie_action(["x", "xx"], ["u"], [{"x": "1"}])

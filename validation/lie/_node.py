@@ -21,10 +21,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nntheory.numerics.lie._invariants import EquivariantNODE, PlainNODE, SecondOrderNODE, compile_group_action, compile_invariants, rk4_solve
-from nntheory.theory.lie._lie import InvariantSet, equivariant_fields, lie_action
+from nntheory._checks import check_int
+from nntheory.errors import NNTheoryError, SpecError
+from nntheory.numerics.lie import EquivariantNODE, PlainNODE, SecondOrderNODE, compile_group_action, compile_invariants, rk4_solve
+from nntheory.theory.lie import InvariantSet, equivariant_fields, lie_action
 
-__all__ = ["invariance_residuals", "node_equivariance", "compare_nodes", "NodeComparison"]
+__all__ = ["NodeComparison", "compare_nodes", "invariance_residuals", "node_equivariance"]
+
+#: the equivariant NODE passes when its rotated-test MSE is below the plain NODE's by more than
+#: this many combined standard errors
+PASS_SIGMAS = 4.0
+
+
+def _require_x64(where: str) -> None:
+    """Raise unless JAX runs in float64 (the checks below are calibrated to float64 round-off)."""
+    if not jax.config.jax_enable_x64:
+        raise NNTheoryError(
+            f"{where}: needs float64; call jax.config.update('jax_enable_x64', True) first "
+            "(nntheory does not change JAX's global configuration)."
+        )
 
 
 def invariance_residuals(inv: InvariantSet, *, n_points: int = 256, scale: float = 0.3, seed: int = 0,
@@ -37,7 +52,7 @@ def invariance_residuals(inv: InvariantSet, *, n_points: int = 256, scale: float
     that reverse the orientation of the graph (``det(D_j X^i) <= 0``), where a differential
     invariant may change sign (the action on jets is local).
     """
-    jax.config.update("jax_enable_x64", True)
+    _require_x64("invariance_residuals")
     order = inv.order if order is None else order
     I = compile_invariants(inv, order)
     act = compile_group_action(inv.action, order)
@@ -84,13 +99,45 @@ def node_equivariance(node, params, z0, ts, group_elements) -> float:
 
 @dataclass(frozen=True)
 class NodeComparison:
+    """Result of :func:`compare_nodes`; every dict is keyed by model, ``"equivariant"`` and ``"plain"``.
+
+    Attributes:
+        train_mse: mean squared error on the training trajectories.
+        test_mse: mean squared error on the rotated test trajectories.
+        test_se: standard error of ``test_mse`` over test trajectories.
+        seconds: wall time of the comparison.
+        settings: the arguments of :func:`compare_nodes` and the sampling laws.
+    """
+
     train_mse: dict
     test_mse: dict
     test_se: dict
     seconds: float
     settings: dict
 
+    @property
+    def gap(self) -> float:
+        """Plain minus equivariant rotated-test MSE (positive when the equivariant NODE generalises better)."""
+        return self.test_mse["plain"] - self.test_mse["equivariant"]
+
+    @property
+    def gap_se(self) -> float:
+        """Combined standard error of :attr:`gap`, ``sqrt(se_equivariant^2 + se_plain^2)``."""
+        return (self.test_se["equivariant"] ** 2 + self.test_se["plain"] ** 2) ** 0.5
+
+    @property
+    def gap_in_se(self) -> float:
+        """:attr:`gap` in units of :attr:`gap_se`."""
+        return self.gap / self.gap_se
+
+    @property
+    def passed(self) -> bool:
+        """The pass rule: the equivariant NODE's rotated-test MSE is lower than the plain NODE's by
+        more than ``PASS_SIGMAS`` (4) combined standard errors."""
+        return bool(self.gap > PASS_SIGMAS * self.gap_se)
+
     def table(self) -> str:
+        """One line per model: train MSE, rotated-test MSE and its standard error."""
         lines = [f"{'model':<12} {'train MSE':>12} {'rotated test MSE':>18} {'± SE':>10}"]
         for m in self.train_mse:
             lines.append(f"{m:<12} {self.train_mse[m]:>12.3e} {self.test_mse[m]:>18.3e} {self.test_se[m]:>10.1e}")
@@ -124,61 +171,77 @@ def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hid
     second order: velocities in ``[-0.5, 0.5]^2`` before rotation); the test set is the same law
     rotated by uniform random angles. MSE over all trajectory points (the whole state); the test SE
     is the standard error over test trajectories.
-    """
-    import optax
 
-    if order not in (1, 2):
-        raise ValueError(f"order: 1 or 2, got {order!r}.")
-    jax.config.update("jax_enable_x64", True)
+    Returns:
+        A :class:`NodeComparison`; its ``passed`` property is the pass rule of ``nntheory validate node``.
+
+    Raises:
+        SpecError: ``order`` not 1 or 2.
+        NNTheoryError: JAX not in float64 mode (``jax_enable_x64`` off).
+    """
+    order = check_int(order, "order", lo=1, hi=2, where="compare_nodes", error=SpecError)
+    _require_x64("compare_nodes")
     t0 = time.time()
     rng = np.random.default_rng(seed)
-
-    def sample(n, full):
-        th = rng.uniform(0, 2 * math.pi if full else math.pi / 3, n)
-        r = rng.uniform(0.3, 1.6, n)
-        c, s = np.cos(th), np.sin(th)
-        x = np.stack([r * c, r * s], 1)
-        if order == 1:
-            return jnp.asarray(x)
-        a, b = rng.uniform(-0.5, 0.5, (2, n))
-        return jnp.asarray(np.concatenate([x, np.stack([c * a - s * b, s * a + c * b], 1)], 1))
-
     ts = jnp.linspace(0.0, t_max, n_times)
     law = _true_field if order == 1 else _true_second_order
     truth = jax.vmap(lambda z0: rk4_solve(lambda z, t: law(z), z0, ts, 32))
-    z_tr, z_te = sample(n_train, False), sample(n_test, True)
+    z_tr, z_te = _initial_states(rng, n_train, False, order), _initial_states(rng, n_test, True, order)
     y_tr, y_te = truth(z_tr), truth(z_te)
-    so2 = lie_action(["x", "y"], [], [{"x": "-y", "y": "x"}])
-    if order == 1:
-        models = {"equivariant": EquivariantNODE(equivariant_fields(so2), hidden=hidden, steps=4),
-                  "plain": PlainNODE(2, hidden=hidden, steps=4)}
-    else:
-        models = {"equivariant": SecondOrderNODE.from_action(so2, hidden=hidden, steps=4),
-                  "plain": PlainNODE(4, second_order=True, hidden=hidden, steps=4)}
     train_mse, test_mse, test_se = {}, {}, {}
-    for name, model in models.items():
-        params = model.init(jax.random.key(seed))
-        opt = optax.adam(lr)
-        state = opt.init(params)
-
-        def loss(p, z0, y):
-            pred = jax.vmap(lambda a: model.solve(p, a, ts))(z0)
-            return jnp.mean((pred - y) ** 2)
-
-        @jax.jit
-        def update(p, s):
-            val, g = jax.value_and_grad(loss)(p, z_tr, y_tr)
-            upd, s = opt.update(g, s, p)
-            return optax.apply_updates(p, upd), s, val
-
-        for i in range(steps):
-            params, state, val = update(params, state)
-            if verbose and (i + 1) % max(1, steps // 4) == 0:
-                print(f"  {name}: step {i + 1}/{steps} train MSE {float(val):.3e}", file=sys.stderr)
-        train_mse[name] = float(loss(params, z_tr, y_tr))
+    for name, model in _models(order, hidden).items():
+        params, train_mse[name] = _train(name, model, ts, z_tr, y_tr, lr=lr, steps=steps, seed=seed, verbose=verbose)
         per = jnp.mean((jax.vmap(lambda a: model.solve(params, a, ts))(z_te) - y_te) ** 2, axis=(1, 2))
         test_mse[name] = float(jnp.mean(per))
         test_se[name] = float(jnp.std(per, ddof=1) / math.sqrt(n_test))
     settings = dict(order=order, n_train=n_train, n_test=n_test, steps=steps, hidden=list(hidden), t_max=t_max, n_times=n_times,
                     lr=lr, seed=seed, train_angles="[0, pi/3]", test_angles="[0, 2 pi)", radii="[0.3, 1.6]")
     return NodeComparison(train_mse, test_mse, test_se, time.time() - t0, settings)
+
+
+def _initial_states(rng: np.random.Generator, n: int, full: bool, order: int) -> jax.Array:
+    """``n`` initial states: angles in ``[0, pi/3]`` (``full``: ``[0, 2 pi)``), radii in ``[0.3, 1.6]``;
+    for ``order=2`` also velocities in ``[-0.5, 0.5]^2`` rotated with the position."""
+    th = rng.uniform(0, 2 * math.pi if full else math.pi / 3, n)
+    r = rng.uniform(0.3, 1.6, n)
+    c, s = np.cos(th), np.sin(th)
+    x = np.stack([r * c, r * s], 1)
+    if order == 1:
+        return jnp.asarray(x)
+    a, b = rng.uniform(-0.5, 0.5, (2, n))
+    return jnp.asarray(np.concatenate([x, np.stack([c * a - s * b, s * a + c * b], 1)], 1))
+
+
+def _models(order: int, hidden: tuple[int, ...]) -> dict:
+    """The SO(2)-equivariant NODE and the plain baseline of the given order."""
+    so2 = lie_action(["x", "y"], [], [{"x": "-y", "y": "x"}])
+    if order == 1:
+        return {"equivariant": EquivariantNODE(equivariant_fields(so2), hidden=hidden, steps=4),
+                "plain": PlainNODE(2, hidden=hidden, steps=4)}
+    return {"equivariant": SecondOrderNODE.from_action(so2, hidden=hidden, steps=4),
+            "plain": PlainNODE(4, second_order=True, hidden=hidden, steps=4)}
+
+
+def _train(name: str, model, ts, z_tr, y_tr, *, lr: float, steps: int, seed: int, verbose: bool):
+    """``(params, train_mse)`` after ``steps`` full-batch Adam steps on the trajectory MSE."""
+    import optax
+
+    params = model.init(jax.random.key(seed))
+    opt = optax.adam(lr)
+    state = opt.init(params)
+
+    def loss(p, z0, y):
+        pred = jax.vmap(lambda a: model.solve(p, a, ts))(z0)
+        return jnp.mean((pred - y) ** 2)
+
+    @jax.jit
+    def update(p, s):
+        val, g = jax.value_and_grad(loss)(p, z_tr, y_tr)
+        upd, s = opt.update(g, s, p)
+        return optax.apply_updates(p, upd), s, val
+
+    for i in range(steps):
+        params, state, val = update(params, state)
+        if verbose and (i + 1) % max(1, steps // 4) == 0:
+            print(f"  {name}: step {i + 1}/{steps} train MSE {float(val):.3e}", file=sys.stderr)
+    return params, float(loss(params, z_tr, y_tr))
