@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from nntheory.numerics import cg_table
-from nntheory.numerics.so3._so3 import _to_float_cached
+from nntheory.numerics._rounding import round_exact_cached
 from nntheory.theory.so3._su2 import _threej_racah
 
 
@@ -45,6 +45,61 @@ def time_sympy(L, budget=20.0):
     return dt / done * total, done < total
 
 
+def time_nntheory(L, row, exact_max):
+    """Time the exact route (up to ``exact_max``, cold caches) and the recursion; return the table."""
+    if L <= exact_max:
+        _threej_racah.cache_clear()  # cold caches: each L is timed from scratch
+        round_exact_cached.cache_clear()
+        t = time.perf_counter()
+        tab = cg_table(L, basis="complex", normalization="3j")
+        row["nntheory exact"] = time.perf_counter() - t
+        assert len(tab) <= count_3j(L)
+    t = time.perf_counter()
+    tab = cg_table(L, basis="complex", normalization="3j", method="recursion")
+    row["nntheory float (recursion)"] = time.perf_counter() - t
+    return tab
+
+
+def time_spherical(L):
+    import spherical
+
+    spherical.Wigner3jCalculator(2, 2).calculate(1, 1, 0, 0)  # numba compile outside the timing
+    t = time.perf_counter()
+    calc = spherical.Wigner3jCalculator(L, L)
+    for l2 in range(L + 1):
+        for l3 in range(L + 1):
+            for m2 in range(-l2, l2 + 1):
+                for m3 in range(-l3, l3 + 1):
+                    calc.calculate(l2, l3, m2, m3)
+    return time.perf_counter() - t
+
+
+def time_e3nn(L):
+    import e3nn_jax
+
+    t = time.perf_counter()
+    for l1 in range(L + 1):
+        for l2 in range(L + 1):
+            for l3 in range(abs(l1 - l2), min(l1 + l2, L) + 1):
+                e3nn_jax.clebsch_gordan(l1, l2, l3)
+    return time.perf_counter() - t
+
+
+def time_pywigxjpf(L):
+    import pywigxjpf as wig
+
+    wig.wig_table_init(2 * L + 2, 3)
+    wig.wig_temp_init(2 * L + 2)
+    t = time.perf_counter()
+    for l1 in range(L + 1):
+        for l2 in range(L + 1):
+            for l3 in range(abs(l1 - l2), min(l1 + l2, L) + 1):
+                for m1 in range(-l1, l1 + 1):
+                    for m2 in range(max(-l2, -l3 - m1), min(l2, l3 - m1) + 1):
+                        wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 2 * m1, 2 * m2, -2 * m1 - 2 * m2)
+    return time.perf_counter() - t
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--L", type=int, nargs="+", default=[8, 16, 32])
@@ -56,52 +111,15 @@ def main():
     for L in a.L:
         row = {}
         n = count_3j(L)
-        if L <= a.exact_max:
-            _threej_racah.cache_clear()  # cold caches: each L is timed from scratch
-            _to_float_cached.cache_clear()
-            t = time.perf_counter()
-            tab = cg_table(L, basis="complex", normalization="3j")
-            row["nntheory exact"] = time.perf_counter() - t
-            assert len(tab) <= n
-        t = time.perf_counter()
-        tab = cg_table(L, basis="complex", normalization="3j", method="recursion")
-        row["nntheory float (recursion)"] = time.perf_counter() - t
+        tab = time_nntheory(L, row, a.exact_max)
         ts, extrapolated = time_sympy(L)
         row["sympy wigner_3j" + (" (extrapolated)" if extrapolated else "")] = ts
         if have["spherical"]:
-            import spherical
-
-            spherical.Wigner3jCalculator(2, 2).calculate(1, 1, 0, 0)  # numba compile outside the timing
-            t = time.perf_counter()
-            calc = spherical.Wigner3jCalculator(L, L)
-            for l2 in range(L + 1):
-                for l3 in range(L + 1):
-                    for m2 in range(-l2, l2 + 1):
-                        for m3 in range(-l3, l3 + 1):
-                            calc.calculate(l2, l3, m2, m3)
-            row["spherical (numba recursion, all l1)"] = time.perf_counter() - t
+            row["spherical (numba recursion, all l1)"] = time_spherical(L)
         if have["e3nn_jax"] and L <= a.e3nn_max:
-            import e3nn_jax
-
-            t = time.perf_counter()
-            for l1 in range(L + 1):
-                for l2 in range(L + 1):
-                    for l3 in range(abs(l1 - l2), min(l1 + l2, L) + 1):
-                        e3nn_jax.clebsch_gordan(l1, l2, l3)
-            row["e3nn-jax clebsch_gordan"] = time.perf_counter() - t
+            row["e3nn-jax clebsch_gordan"] = time_e3nn(L)
         if have["pywigxjpf"]:
-            import pywigxjpf as wig
-
-            wig.wig_table_init(2 * L + 2, 3)
-            wig.wig_temp_init(2 * L + 2)
-            t = time.perf_counter()
-            for l1 in range(L + 1):
-                for l2 in range(L + 1):
-                    for l3 in range(abs(l1 - l2), min(l1 + l2, L) + 1):
-                        for m1 in range(-l1, l1 + 1):
-                            for m2 in range(max(-l2, -l3 - m1), min(l2, l3 - m1) + 1):
-                                wig.wig3jj(2 * l1, 2 * l2, 2 * l3, 2 * m1, 2 * m2, -2 * m1 - 2 * m2)
-            row["pywigxjpf (exact-float, per symbol)"] = time.perf_counter() - t
+            row["pywigxjpf (exact-float, per symbol)"] = time_pywigxjpf(L)
         print(f"\nL = {L}: {n} 3j symbols with m1 + m2 + m3 = 0 ({len(tab)} nonzero)")
         base = row.get("sympy wigner_3j") or row.get("sympy wigner_3j (extrapolated)")
         for k, v in row.items():

@@ -24,6 +24,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 from hypothesis import strategies as st
 
+from nntheory.errors import SpecError
+
 __all__ = [
     "Rotation",
     "assert_equivariant",
@@ -43,6 +45,8 @@ class Rotation(NamedTuple):
     gamma: float
 
     def matrix(self) -> np.ndarray:
+        """The 3x3 rotation matrix ``R_z(alpha) R_y(beta) R_z(gamma)`` (float64)."""
+
         def rz(t):
             return np.array([[math.cos(t), -math.sin(t), 0.0], [math.sin(t), math.cos(t), 0.0], [0.0, 0.0, 1.0]])
 
@@ -129,8 +133,11 @@ def assert_equivariant(f: Callable, rep_in, rep_out, *, rotation: Rotation | Non
     """Assert ``f(D_in(R) x) == D_out(R) f(x)`` (to ``atol + rtol |f(x)|``).
 
     ``x``: an input of shape ``(..., dim_in)``; by default a standard normal batch of 4 drawn with
-    ``seed``. ``rotation``: default a Haar-random one drawn with ``seed``. Raises
-    ``AssertionError`` with the largest deviation and where it occurred.
+    ``seed``. ``rotation``: default a Haar-random one drawn with ``seed``.
+
+    Raises:
+        AssertionError: with the largest deviation and where it occurred (a test failure, by design).
+        SpecError: if ``x`` or ``f(x)`` does not match the dimension of ``rep_in`` / ``rep_out``.
     """
     rng = np.random.default_rng(seed)
     if rotation is None:
@@ -141,11 +148,11 @@ def assert_equivariant(f: Callable, rep_in, rep_out, *, rotation: Rotation | Non
         x = rng.standard_normal((4, Din.shape[0]))
     x = np.asarray(x)
     if x.shape[-1] != Din.shape[0]:
-        raise ValueError(f"x has last dimension {x.shape[-1]}, rep_in has dimension {Din.shape[0]}")
+        raise SpecError(f"assert_equivariant: x has last dimension {x.shape[-1]}, rep_in has dimension {Din.shape[0]}")
     lhs = np.asarray(f(x @ Din.T))
     fx = np.asarray(f(x))
     if fx.shape[-1] != Dout.shape[0]:
-        raise ValueError(f"f(x) has last dimension {fx.shape[-1]}, rep_out has dimension {Dout.shape[0]}")
+        raise SpecError(f"assert_equivariant: f(x) has last dimension {fx.shape[-1]}, rep_out has dimension {Dout.shape[0]}")
     rhs = fx @ Dout.T
     err = np.abs(lhs - rhs)
     tol = atol + rtol * np.abs(rhs)

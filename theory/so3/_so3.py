@@ -11,7 +11,8 @@ Convention (one, everywhere in nntheory):
 * Real spherical harmonics ``Y_{l m}`` (the common "tesseral" basis, CS phase folded out):
   ``m > 0: sqrt2 (-1)^m Re Y_l^m``, ``m = 0: Y_l^0``, ``m < 0: sqrt2 (-1)^m Im Y_l^{|m|}``; so for
   ``l = 1`` the components are proportional to ``(y, z, x)``. ``Y_real = U Y_complex`` with the unitary
-  :func:`real_basis_change`. Real Wigner matrices ``D_real(R) = conj(U) D(R) U^T`` are real orthogonal
+  :func:`~nntheory.theory.so3._basis.real_basis_change` (coefficients defined once, in
+  :mod:`nntheory.theory.so3._basis`). Real Wigner matrices ``D_real(R) = conj(U) D(R) U^T`` are real orthogonal
   and satisfy ``Y_real(R x) = D_real(R) Y_real(x)``.
 * Real Clebsch–Gordan tensors ``C_real = (conj(U1) (x) conj(U2)) C U_J^T`` (times ``-i`` when
   ``l1 + l2 + L`` is odd, which makes them real) intertwine: ``(D1 (x) D2) C = C D_J`` in either basis.
@@ -26,18 +27,22 @@ from functools import lru_cache
 
 import sympy
 
-from nntheory.errors import SpinError
-from nntheory.theory.so3._su2 import _check_jm, _factorial, _sqrt_factorial_ratio, exact_3j, exact_clebsch_gordan, two_j
+from nntheory.errors import NNTheoryError, SpinError
+from nntheory.theory.so3._basis import int_l as _int_l
+from nntheory.theory.so3._basis import real_basis_change
+from nntheory.theory.so3._exact import ExactValue, _factorial, _sqrt_factorial_ratio
+from nntheory.theory.so3._su2 import exact_3j, exact_clebsch_gordan, two_j
 
 __all__ = [
     "clebsch_gordan_tensor",
     "e3nn_basis_change",
+    "e3nn_clebsch_gordan",
     "projections",
-    "real_basis_change",
     "rotation_matrix",
     "spherical_harmonics",
     "wigner_D",
     "wigner_D_real",
+    "wigner_d_half_pi",
     "wigner_small_d",
 ]
 
@@ -45,34 +50,76 @@ beta_symbol = sympy.Symbol("beta", real=True)
 
 
 def projections(j) -> list:
-    """``[-j, ..., j]`` as sympy Rationals (the index order of every matrix here)."""
+    """``[-j, ..., j]`` as sympy Rationals (the index order of every matrix here).
+
+    Returns:
+        ``2j + 1`` sympy Rationals.
+    Raises:
+        SpinError: for an invalid spin.
+    """
     t = two_j(j, "j")
     return [sympy.Rational(tm, 2) for tm in range(-t, t + 1, 2)]
-
-
-def _int_l(l, name="l") -> int:
-    t = two_j(l, name)
-    if t % 2:
-        raise SpinError(f"{name} must be an integer for a real basis or spherical harmonics, got {Fraction(t, 2)}")
-    return t // 2
 
 
 # --------------------------------------------------------------------------- Wigner d and D
 
 
-def _d_entry(tj: int, tmp: int, tm: int, c, s) -> sympy.Expr:
-    """d^j_{m' m} as sum_k (-1)^(m'-m+k) sqrt((j+m')!(j-m')!(j+m)!(j-m)!) c^(2j+m-m'-2k) s^(m'-m+2k)
-    / [(j+m-k)! k! (m'-m+k)! (j-m'-k)!]  with c = cos(beta/2), s = sin(beta/2)."""
+def _d_terms(tj: int, tmp: int, tm: int) -> tuple[list[int], list[tuple[Fraction, int, int]]]:
+    """The sum for ``d^j_{m' m}(beta)`` (doubled arguments), exactly, in plain Python.
+
+    ``d = sqrt((j+m')!(j-m')!(j+m)!(j-m)!) * sum_k coeff_k c^(a_k) s^(b_k)`` with ``c = cos(beta/2)``,
+    ``s = sin(beta/2)``, ``coeff_k = (-1)^(m'-m+k) / [(j+m-k)! k! (m'-m+k)! (j-m'-k)!]``,
+    ``a_k = 2j+m-m'-2k``, ``b_k = m'-m+2k``. Returns ``(factorial arguments of the square root,
+    [(coeff_k, a_k, b_k)])``.
+    """
     jpmp, jmmp, jpm, jmm = (tj + tmp) // 2, (tj - tmp) // 2, (tj + tm) // 2, (tj - tm) // 2
     dm = (tmp - tm) // 2
-    r, rad = _sqrt_factorial_ratio([jpmp, jmmp, jpm, jmm], [])
+    terms = [
+        (Fraction(-1 if (dm + k) % 2 else 1,
+                  _factorial(jpm - k) * _factorial(k) * _factorial(dm + k) * _factorial(jmmp - k)),
+         tj - dm - 2 * k, dm + 2 * k)
+        for k in range(max(0, -dm), min(jpm, jmmp) + 1)
+    ]
+    return [jpmp, jmmp, jpm, jmm], terms
+
+
+def _d_entry(tj: int, tmp: int, tm: int, c, s) -> sympy.Expr:
+    """d^j_{m' m} as a sympy expression in ``c = cos(beta/2)``, ``s = sin(beta/2)`` (see :func:`_d_terms`)."""
+    args, terms = _d_terms(tj, tmp, tm)
+    r, rad = _sqrt_factorial_ratio(args, [])
     pref = sympy.Rational(r.numerator, r.denominator) * sympy.sqrt(rad)
-    terms = []
-    for k in range(max(0, -dm), min(jpm, jmmp) + 1):
-        coeff = sympy.Rational(-1 if (dm + k) % 2 else 1,
-                               _factorial(jpm - k) * _factorial(k) * _factorial(dm + k) * _factorial(jmmp - k))
-        terms.append(coeff * c ** (tj - dm - 2 * k) * s ** (dm + 2 * k))
-    return pref * sympy.Add(*terms)
+    return pref * sympy.Add(*(sympy.Rational(q.numerator, q.denominator) * c**a * s**b for q, a, b in terms))
+
+
+def wigner_d_half_pi(j) -> list[list[ExactValue]]:
+    """Exact ``d^j(pi/2)`` (the matrix FFT-based rotations use) as :class:`ExactValue` entries.
+
+    Args:
+        j: the spin (integer or half-integer).
+    Returns:
+        Rows ``m'``, columns ``m``, ascending; every entry ``±(p/q) sqrt(r)``.
+    Raises:
+        SpinError: for an invalid spin.
+    """
+    tj = two_j(j, "j")
+    return [[_d_half_pi_entry(tj, tmp, tm) for tm in range(-tj, tj + 1, 2)] for tmp in range(-tj, tj + 1, 2)]
+
+
+def _d_half_pi_entry(tj: int, tmp: int, tm: int) -> ExactValue:
+    args, terms = _d_terms(tj, tmp, tm)
+    total = sum((q for q, _, _ in terms), Fraction(0))
+    if total == 0:
+        return ExactValue.ZERO
+    r, s = _sqrt_factorial_ratio(args, [])
+    # times cos^a sin^b with a + b = 2j at pi/4: 2^(-j) = 2^(-tj/2)
+    val = r * total / (2 ** (tj // 2))
+    if tj % 2:  # one more 1/sqrt2
+        if s % 2 == 0:
+            s //= 2
+        else:
+            s *= 2
+            val /= 2
+    return ExactValue(1 if val > 0 else -1, abs(val.numerator), val.denominator, s)
 
 
 def wigner_small_d(j, beta=beta_symbol) -> sympy.Matrix:
@@ -82,6 +129,11 @@ def wigner_small_d(j, beta=beta_symbol) -> sympy.Matrix:
 
     >>> list(wigner_small_d(sympy.Rational(1, 2)))  # rows m' = -1/2, 1/2
     [cos(beta/2), sin(beta/2), -sin(beta/2), cos(beta/2)]
+
+    Returns:
+        The ``(2j+1, 2j+1)`` sympy matrix.
+    Raises:
+        SpinError: for an invalid spin.
     """
     tj = two_j(j, "j")
     beta = sympy.sympify(beta)
@@ -91,7 +143,13 @@ def wigner_small_d(j, beta=beta_symbol) -> sympy.Matrix:
 
 
 def wigner_D(j, alpha, beta, gamma) -> sympy.Matrix:
-    """``D^j(alpha, beta, gamma) = exp(-i m' alpha) d^j_{m'm}(beta) exp(-i m gamma)`` (ZYZ, active)."""
+    """``D^j(alpha, beta, gamma) = exp(-i m' alpha) d^j_{m'm}(beta) exp(-i m gamma)`` (ZYZ, active).
+
+    Returns:
+        The ``(2j+1, 2j+1)`` sympy matrix (rows ``m'``, columns ``m``, ascending).
+    Raises:
+        SpinError: for an invalid spin.
+    """
     d = wigner_small_d(j, beta)
     ms = projections(j)
     alpha, gamma = sympy.sympify(alpha), sympy.sympify(gamma)
@@ -100,7 +158,11 @@ def wigner_D(j, alpha, beta, gamma) -> sympy.Matrix:
 
 
 def rotation_matrix(alpha, beta, gamma) -> sympy.Matrix:
-    """The 3x3 rotation ``R_z(alpha) R_y(beta) R_z(gamma)`` that ``D(alpha, beta, gamma)`` represents."""
+    """The 3x3 rotation ``R_z(alpha) R_y(beta) R_z(gamma)`` that ``D(alpha, beta, gamma)`` represents.
+
+    Returns:
+        The exact 3x3 sympy matrix.
+    """
 
     def rz(t):
         return sympy.Matrix([[sympy.cos(t), -sympy.sin(t), 0], [sympy.sin(t), sympy.cos(t), 0], [0, 0, 1]])
@@ -114,29 +176,14 @@ def rotation_matrix(alpha, beta, gamma) -> sympy.Matrix:
 # --------------------------------------------------------------------------- real basis
 
 
-@lru_cache(maxsize=None)
-def real_basis_change(l) -> sympy.ImmutableMatrix:
-    """Unitary ``U`` with ``Y_real = U Y_complex`` (rows: real ``m``, columns: complex ``m``, ascending)."""
-    l = _int_l(l)
-    n = 2 * l + 1
-    U = sympy.zeros(n, n)
-    h = 1 / sympy.sqrt(2)
-    for m in range(-l, l + 1):
-        i = m + l
-        sign = -1 if m % 2 else 1
-        if m > 0:
-            U[i, l - m] = h
-            U[i, l + m] = sign * h
-        elif m == 0:
-            U[i, l] = 1
-        else:
-            U[i, l + m] = sympy.I * h
-            U[i, l - m] = -sympy.I * sign * h
-    return sympy.ImmutableMatrix(U)
-
-
 def wigner_D_real(l, alpha, beta, gamma) -> sympy.Matrix:
-    """Real orthogonal ``D_real = conj(U) D U^T`` with ``Y_real(R x) = D_real(R) Y_real(x)``."""
+    """Real orthogonal ``D_real = conj(U) D U^T`` with ``Y_real(R x) = D_real(R) Y_real(x)``.
+
+    Returns:
+        The ``(2l+1, 2l+1)`` real sympy matrix (simplified).
+    Raises:
+        SpinError: for a half-integer or negative ``l``.
+    """
     U = real_basis_change(l)
     D = wigner_D(l, alpha, beta, gamma)
     out = U.conjugate() * D * U.T
@@ -157,6 +204,11 @@ def spherical_harmonics(l, point=None, *, basis: str = "real", normalization: st
 
     >>> spherical_harmonics(1, normalization="component")
     [sqrt(3)*y, sqrt(3)*z, sqrt(3)*x]
+
+    Returns:
+        ``2l + 1`` sympy polynomials.
+    Raises:
+        SpinError: for a bad ``l``, ``basis`` or ``normalization``.
     """
     l = _int_l(l)
     if basis not in ("real", "complex"):
@@ -206,6 +258,11 @@ def clebsch_gordan_tensor(j1, j2, J, *, basis: str = "complex", normalization: s
     ``basis="real"`` (integer spins): the same tensors in the real basis, made real (see the
     module docstring); ``"3j"`` there is the real invariant tensor.
     The intertwining property ``(D1 (x) D2) C = C D_J`` holds for ``cg`` and ``unit`` in both bases.
+
+    Returns:
+        An exact ``ImmutableDenseNDimArray`` of shape ``(2j1+1, 2j2+1, 2J+1)``.
+    Raises:
+        SpinError: for invalid spins, a bad ``basis``/``normalization``, or half-integer spins with ``basis="real"``.
     """
     t1, t2, tJ = two_j(j1, "j1"), two_j(j2, "j2"), two_j(J, "J")
     if (t1 + t2 + tJ) % 2:
@@ -244,7 +301,7 @@ def _to_real(C, l1: int, l2: int, L: int, *, invariant: bool):
     out = _transform3(C, V1, V2, W, phase)
     for val in sympy.flatten(out.tolist()):
         if val != 0 and not val.is_real:  # pragma: no cover - guards the phase convention
-            raise AssertionError(f"real CG tensor has a complex entry {val}")
+            raise NNTheoryError(f"real CG tensor has a complex entry {val}")
     return out
 
 
@@ -283,13 +340,18 @@ def e3nn_basis_change(l) -> sympy.ImmutableMatrix:
     so ``Q = D_real(P)`` (``P`` is the rotation with Euler angles ``(0, pi/2, pi/2)``).
     Normalisation is separate: e3nn's ``"component"``/``"norm"``/``"integral"`` match the
     ``normalization=`` of :func:`spherical_harmonics`; e3nn's CG tensors have unit Frobenius norm.
+
+    Returns:
+        The exact orthogonal ``(2l+1, 2l+1)`` matrix ``Q``.
+    Raises:
+        SpinError: for a half-integer or negative ``l``.
     """
     l = _int_l(l)
     # P maps (x, y, z) -> (z, x, y); find its ZYZ angles exactly
     P = sympy.Matrix([[0, 0, 1], [1, 0, 0], [0, 1, 0]])
     angles = (0, sympy.pi / 2, sympy.pi / 2)
     if rotation_matrix(*angles) != P:  # pragma: no cover - guards the constant above
-        raise AssertionError("Euler angles of the axis permutation are wrong")
+        raise NNTheoryError("Euler angles of the axis permutation are wrong")
     return sympy.ImmutableMatrix(wigner_D_real(l, *angles))
 
 
@@ -299,6 +361,11 @@ def e3nn_clebsch_gordan(l1, l2, L) -> sympy.ImmutableDenseNDimArray:
     It is our real invariant tensor (``normalization="3j"``, unit Frobenius norm) in e3nn's basis,
     ``(Q1 (x) Q2 (x) Q3) C``, with e3nn's per-triple sign ``(-1)^ceil((l1 + l2 + L)/2)`` (which comes
     from the ``(-i)^l`` factors in e3nn's real-to-complex change of basis).
+
+    Returns:
+        An exact ``ImmutableDenseNDimArray`` of shape ``(2l1+1, 2l2+1, 2L+1)``.
+    Raises:
+        SpinError: for invalid degrees.
     """
     C = clebsch_gordan_tensor(l1, l2, L, basis="real", normalization="3j")
     l1, l2, L = _int_l(l1, "l1"), _int_l(l2, "l2"), _int_l(L, "L")

@@ -1,0 +1,244 @@
+"""Clebsch–Gordan tables in float64 by the Schulten–Gordon three-term recursion, vectorised.
+
+The recursion in one ``m`` runs in numpy over every column of a table at once, from both ends
+into the classically allowed region, and is matched there. Each 3j symbol is computed once, for
+its canonical arrangement ``a <= b <= c`` with the ``m`` of the largest spin fixed (the
+well-conditioned direction); the table is filled through the permutation and mirror symmetries.
+Absolute error a few ulp of 1 (measured max 3.3e-16 to ``L = 12`` against the correctly rounded
+tables, 6.9e-16 at ``l = 98..100``); entries much smaller than 1 lose relative accuracy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nntheory.numerics.so3._basis import _conj_u_rows
+from nntheory.numerics.so3._lookup_table import RECURSION_FLOOR
+
+__all__: list[str] = []
+
+
+def _sg_columns(a: int, lmax: int):
+    """Canonical 3j symbols ``(a b c; ma mb mc)`` with ``a <= b <= c <= lmax`` for one ``a``, by the
+    Schulten–Gordon three-term recursion in ``ma`` at fixed ``mc`` (the ``m`` of the largest spin).
+
+    Returns ``(T, colbase)``: ``T`` has ``2a+1`` rows (``ma + a``) and two halves of ``ncol`` columns:
+    ``T[ma + a, colbase[b, c] + M]`` is ``(a b c; ma, M - ma, -M)`` for ``M >= 0`` and
+    ``T[ma + a, ncol + colbase[b, c] + M]`` is ``(a b c; ma, -M - ma, M)`` (0 where ``mb`` is out of
+    range).
+
+    With ``mb = M - ma`` the eigenvalue equation of
+    ``J^2 = J1^2 + J2^2 + 2 J1z J2z + J1+ J2- + J1- J2+`` for ``<a ma b mb|c M>`` is the symmetric
+    recursion ``C(ma) f(ma-1) + D(ma) f(ma) + C(ma+1) f(ma+1) = 0`` with
+    ``D = a(a+1) + b(b+1) - c(c+1) + 2 ma mb`` and ``C(ma) = sqrt((a-ma+1)(a+ma)(b+M-ma+1)(b-M+ma))``.
+    It runs forwards from the lowest valid ``ma`` and backwards from the highest, each only to the
+    middle of the classically allowed region (where ``|D| < C(ma) + C(ma+1)``; where there is none,
+    the point closest to it); the two are matched by least squares on two adjacent points,
+    normalised (``sum f^2 = 1``) and signed so that the entry at the highest valid ``ma`` is
+    positive (Condon–Shortley). In the forbidden regions each direction follows the growing
+    solution. Fixing the ``m`` of the largest spin keeps the runs short and the recursion well
+    conditioned: with the smallest spin fixed instead, errors grow like ``l^2 / L`` ulp (measured
+    7e-15 at ``<12 12 12 -12|1 0>``). Columns are rescaled by powers of two, so nothing overflows.
+    """
+    b, c, M, colbase = _sg_layout(a, lmax)
+    nrow = 2 * a + 1
+    if len(M) == 0:
+        return np.zeros((nrow, 0)), colbase
+    ma = np.arange(-a, a + 1, dtype=float)[:, None]  # rows
+    lo = np.maximum(-a, M - b)
+    hi = np.minimum(a, M + b)
+    D = a * (a + 1) + b * (b + 1) - c * (c + 1) + 2 * ma * (M - ma)
+    # C[r] couples rows r-1 and r; one extra row so that C[r + 1] exists for the last row
+    mm = np.arange(-a, a + 2, dtype=float)[:, None]
+    C = np.sqrt(np.maximum((a - mm + 1) * (a + mm), 0) * np.maximum((b + M - mm + 1) * (b - M + mm), 0))
+    inside = (ma >= lo) & (ma <= hi)
+    rlo, rhi = (lo + a).astype(int), (hi + a).astype(int)
+    mc = _sg_match_rows(D, C, inside & (ma < hi), rlo, rhi)
+    F, B = _sg_runs(D, C, rlo, rhi, mc)
+    G = _sg_join(F, B, rlo, rhi, mc, inside)  # <a ma b mb|c M>
+    # 3j: (a b c; ma mb -M) = (-1)^(a-b+M) <a ma b mb|c M> / sqrt(2c+1); mirror:
+    # (a b c; -ma -mb M) = (-1)^(a+b+c) (a b c; ma mb -M), stored with the rows reversed
+    T = G * (np.where((a - b + M) % 2 == 1, -1.0, 1.0) / np.sqrt(2 * c + 1))
+    mirror = T[::-1] * np.where((a + b + c) % 2 == 1, -1.0, 1.0)
+    return np.concatenate([T, mirror], axis=1), colbase
+
+
+def _sg_layout(a: int, lmax: int):
+    """Columns ``(b, c, M)`` (float arrays) of the canonical block of ``a`` and ``colbase[b, c]``."""
+    cols_b, cols_c, cols_M, colbase = [], [], [], np.full((lmax + 1, lmax + 1), -1, np.int64)
+    n = 0
+    for b in range(a, lmax + 1):
+        for c in range(b, min(a + b, lmax) + 1):
+            colbase[b, c] = n
+            cols_b.append(np.full(c + 1, b))
+            cols_c.append(np.full(c + 1, c))
+            cols_M.append(np.arange(c + 1))
+            n += c + 1
+    if n == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0), colbase
+    cat = (np.concatenate(x).astype(float) for x in (cols_b, cols_c, cols_M))
+    return (*cat, colbase)
+
+
+def _sg_match_rows(D, C, inner, rlo, rhi):
+    """Matching row per column: middle of the allowed rows (in ``[lo, hi - 1]``); where there are
+    none, the row where ``|D| - C - C'`` is least; clipped to ``[rlo, max(rhi - 1, rlo)]``."""
+    nrow = D.shape[0]
+    excess = np.where(inner, np.abs(D) - C[:-1] - C[1:], np.inf)
+    allowed = excess < 0
+    first = np.argmax(allowed, axis=0)
+    last = nrow - 1 - np.argmax(allowed[::-1], axis=0)
+    mid = np.where(allowed.any(axis=0), (first + last) // 2, np.argmin(excess, axis=0))
+    return np.clip(mid, rlo, np.maximum(rhi - 1, rlo))
+
+
+def _sg_runs(D, C, rlo, rhi, mc):
+    """The forward run ``F`` (from ``rlo`` up to ``mc + 1``) and backward run ``B`` (from ``rhi`` down
+    to ``mc``), each started at 1 and rescaled by ``2^-600`` whenever a column passes ``2^600``."""
+    nrow, n = D.shape
+    rows = np.arange(nrow)[:, None]
+    col = np.arange(n)
+    F = np.zeros((nrow, n))
+    B = np.zeros((nrow, n))
+    F[rlo, col] = 1.0
+    B[rhi, col] = 1.0
+    with np.errstate(divide="ignore"):
+        Cinv = np.where(C > 0, 1.0 / C, 0.0)
+    fwd = Cinv[1:] * ((rows + 1 <= mc + 1) & (rows + 1 <= rhi))  # produces row r+1 from rows r, r-1
+    bwd = Cinv[:-1] * ((rows - 1 >= mc) & (rows - 1 >= rlo))  # produces row r-1 from rows r, r+1
+    big = 2.0**600
+    for r in range(nrow - 1):
+        prev = C[r] * F[r - 1] if r > 0 else 0.0
+        new = -(D[r] * F[r] + prev) * fwd[r]
+        F[r + 1] = np.where(rlo == r + 1, F[r + 1], new)  # keep the starting 1
+        if np.abs(new).max(initial=0) > big:
+            F[:, np.abs(F[r + 1]) > big] *= 2.0**-600
+    for r in range(nrow - 1, 0, -1):
+        nxt = C[r + 1] * B[r + 1] if r + 1 < nrow else 0.0
+        new = -(D[r] * B[r] + nxt) * bwd[r]
+        B[r - 1] = np.where(rhi == r - 1, B[r - 1], new)
+        if np.abs(new).max(initial=0) > big:
+            B[:, np.abs(B[r - 1]) > big] *= 2.0**-600
+    return F, B
+
+
+def _sg_join(F, B, rlo, rhi, mc, inside):
+    """Match ``B`` to ``F`` by least squares on rows ``mc, mc + 1``, normalise each column and sign it
+    so that the entry at ``rhi`` is positive (Condon–Shortley)."""
+    nrow, n = F.shape
+    rows = np.arange(nrow)[:, None]
+    col = np.arange(n)
+    nxt = np.minimum(mc + 1, nrow - 1)
+    f0, f1, b0, b1 = F[mc, col], F[nxt, col], B[mc, col], B[nxt, col]
+    single = rlo == rhi
+    scale = np.where(single, 1.0, (f0 * b0 + f1 * b1) / np.where(single, 1.0, b0 * b0 + b1 * b1))
+    G = np.where(rows <= mc, F, scale * B) * inside
+    G /= np.sqrt(np.einsum("ij,ij->j", G, G))
+    G *= np.sign(G[rhi, col])
+    return G
+
+
+def _canonical_3j(lmin: int, lmax: int):
+    """All canonical blocks of :func:`_sg_columns` in one flat array, with per-``a`` offsets."""
+    parts, info, off = [], {}, 0
+    for a in range(lmin, lmax + 1):
+        T, colbase = _sg_columns(a, lmax)
+        info[a] = (off, T.shape[1] // 2, colbase)  # ncol: width of one half
+        parts.append(T.ravel())
+        off += T.size
+    return np.concatenate(parts), info
+
+
+def _recursion_rows(l1: int, lmin: int, lmax: int, basis: str, normalization: str, canon):
+    """COO rows ``(l1, m1, l2, m2, L, M)`` (int32) and values of one ``l1`` from the canonical 3j
+    symbols, in the order of the exact route: ``l2``, ``L``, ``m1``, ``m2`` ascending."""
+    flat, info = canon
+    tri = [(l2, L) for l2 in range(lmin, lmax + 1) for L in range(max(abs(l1 - l2), lmin), min(l1 + l2, lmax) + 1)]
+    if not tri:
+        return np.zeros((0, 6), np.int32), np.zeros(0)
+    t_l2, t_L = (np.array(x, dtype=np.int32) for x in zip(*tri))
+    ia, ic, t_base, t_ncol, fac = _triple_lookup(l1, t_l2, t_L, info, normalization)
+    m1, M, et = _entries(l1, t_l2, t_L)
+    m2 = M - m1
+    ms = (m1, m2, -M)
+    ma = np.choose(ia[et], ms)
+    mc = np.choose(ic[et], ms)
+    pos = t_base[et] + ma.astype(np.int64) * (2 * t_ncol[et]) + np.abs(mc) + np.where(mc > 0, t_ncol[et], 0)
+    v = flat[pos] * fac[et]
+    if normalization == "3j":
+        M = -M  # stored at m3
+    else:
+        v = np.where(M % 2 == 1, -v, v)  # the (-1)^(-m3) = (-1)^M part of the phase
+    l2, L = t_l2[et], t_L[et]
+    if basis == "real":
+        l2, L, m1, m2, M, v = _coo_to_real(l1, l2, L, m1, m2, M, v, invariant=normalization == "3j")
+    keep = np.abs(v) >= RECURSION_FLOOR  # below the absolute accuracy: indistinguishable from 0
+    index = np.empty((int(keep.sum()), 6), np.int32)
+    index[:, 0] = l1
+    for k, arr in ((1, m1), (2, l2), (3, m2), (4, L), (5, M)):
+        index[:, k] = arr[keep]
+    return index, v[keep]
+
+
+def _triple_lookup(l1: int, t_l2, t_L, info, normalization: str):
+    """Per triple ``(l1, l2, L)``: positions ``ia, ic`` of the smallest and largest spin, the flat
+    index of ``ma = 0, |mc| = 0`` in the canonical block, its half width, and the sign/scale factor."""
+    spins = np.stack([np.full(len(t_l2), l1, np.int32), t_l2, t_L])
+    perm = np.argsort(spins, axis=0, kind="stable")  # positions of a, b, c among (l1, l2, L)
+    ia, ib, ic = perm
+    odd = ((ib - ia) % 3) != 1  # (ia, ib, ic) not a cyclic rotation of (0, 1, 2)
+    sa, sb, sc = np.take_along_axis(spins, perm, axis=0)
+    t_off = np.array([info[int(x)][0] for x in sa], np.int64)
+    t_ncol = np.array([info[int(x)][1] for x in sa], np.int64)
+    t_col = np.array([info[int(x)][2][y, z] for x, y, z in zip(sa, sb, sc)], np.int64)
+    t_base = t_off + sa.astype(np.int64) * 2 * t_ncol + t_col  # flat index of ma = 0, |mc| = 0
+    # 3j (l1 l2 L; m1 m2 m3) -> the requested normalisation, per triple: odd permutations give
+    # (-1)^(l1+l2+L); cg = (-1)^(l1-l2-m3) sqrt(2L+1) 3j, unit = (-1)^(l1-l2-m3) 3j
+    fac = np.where(odd & ((l1 + t_l2 + t_L) % 2 == 1), -1.0, 1.0)
+    if normalization != "3j":
+        fac = fac * np.where((l1 - t_l2) % 2 == 1, -1.0, 1.0)
+        if normalization == "cg":
+            fac = fac * np.sqrt(2 * t_L + 1.0)
+    return ia, ic, t_base, t_ncol, fac
+
+
+def _entries(l1: int, t_l2, t_L):
+    """``(m1, M, triple)`` of every allowed entry, in output order: segments ``(triple, m1)``, each a
+    contiguous range of ``M``."""
+    nrow = 2 * l1 + 1
+    seg_t = np.repeat(np.arange(len(t_l2)), nrow)
+    seg_m1 = np.tile(np.arange(-l1, l1 + 1, dtype=np.int32), len(t_l2))
+    seg_l2, seg_L = t_l2[seg_t], t_L[seg_t]
+    Mlo = np.maximum(-seg_L, seg_m1 - seg_l2)
+    cnt = np.maximum(np.minimum(seg_L, seg_m1 + seg_l2) - Mlo + 1, 0)
+    total = int(cnt.sum())
+    M = np.repeat(Mlo - (np.cumsum(cnt, dtype=np.int32) - cnt), cnt) + np.arange(total, dtype=np.int32)
+    return np.repeat(seg_m1, cnt), M, np.repeat(seg_t, cnt)
+
+
+def _coo_to_real(l1, l2, L, m1, m2, M, v, *, invariant: bool):
+    """Transform complex-basis COO entries (one ``l1``; arrays ``l2, L, m1, m2, M``) to the real basis
+    (see module docstring), aggregating equal real indices; sorted by ``(l2, L, a, b, c)``."""
+    a, ca = _conj_u_rows(m1)
+    b, cb = _conj_u_rows(m2)
+    c, cc = _conj_u_rows(M)
+    if not invariant:
+        cc = np.conj(cc)  # the intertwiner's output index uses U, not conj(U)
+    coef = ca[:, :, None, None] * cb[:, None, :, None] * cc[:, None, None, :] * v[:, None, None, None]
+    odd = ((l1 + l2 + L) % 2 == 1)[:, None, None, None]
+    coef = np.where(odd, -1j * coef, coef)
+    shape = coef.shape
+    A = np.broadcast_to(a[:, :, None, None], shape)
+    B = np.broadcast_to(b[:, None, :, None], shape)
+    C = np.broadcast_to(c[:, None, None, :], shape)
+    LL = np.broadcast_to(L[:, None, None, None], shape)
+    L2 = np.broadcast_to(l2[:, None, None, None], shape)
+    nz = coef != 0
+    A, B, C, LL, L2, coef = A[nz], B[nz], C[nz], LL[nz], L2[nz], coef[nz]
+    hb, hc = int(np.max(l2, initial=0)), int(np.max(L, initial=0))
+    key = (((L2 * (hc + 1) + LL) * (2 * l1 + 1) + (A + l1)) * (2 * hb + 1) + (B + hb)) * (2 * hc + 1) + (C + hc)
+    uniq, inv = np.unique(key, return_inverse=True)
+    re = np.bincount(inv, weights=coef.real, minlength=len(uniq))
+    first = np.zeros(len(uniq), int)
+    first[inv[::-1]] = np.arange(len(inv))[::-1]
+    return L2[first], LL[first], A[first], B[first], C[first], re
