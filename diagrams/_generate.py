@@ -38,7 +38,6 @@ number of labeled configurations it stands for divided by :math:`\prod_B r_B!`.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -50,6 +49,7 @@ import sympy
 from nntheory.errors import SpecError
 from nntheory.theory._activations import Activation
 from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
+from nntheory.diagrams._statistics import _DESCRIPTIONS, DiagramStatistic, _kmin, parse_statistic, statistic_name
 from nntheory.theory.finite_width._recursions import C_W, C_b, Recursion, Statistic, pairs, r
 
 __all__ = [
@@ -60,47 +60,6 @@ __all__ = [
     "parse_statistic",
     "statistic_name",
 ]
-
-_NAMES = {(1, 0): "K", (1, 1): "K1", (1, 2): "K2", (1, 3): "K3", (2, 1): "V", (2, 2): "V2", (2, 3): "V3",
-          (3, 2): "U", (3, 3): "U3", (4, 3): "W"}
-_DESCRIPTIONS = {1: "kernel <z z> = sum_k K_k / n^k", 2: "four-point vertex: Cov(G, G) = sum_k V_k / n^k",
-                 3: "six-point vertex: kappa_3(G) = sum_k U_k / n^k", 4: "eight-point vertex: kappa_4(G)"}
-
-
-def statistic_name(m: int, k: int) -> str:
-    """PDLT-style name of ``S(m, k)``: ``K, K1, K2, V, V2, U, U3, W``, else ``kappa{m}_{k}``."""
-    return _NAMES.get((m, k), f"kappa{m}_{k}")
-
-
-def _kmin(m: int) -> int:
-    return 0 if m == 1 else m - 1
-
-
-def parse_statistic(name: str) -> tuple[int, int]:
-    """``(m, k)`` from a statistic name (``"V"``, ``"U"``, ``"K2"``, ``"kappa5_4"``)."""
-    inv = {v: k for k, v in _NAMES.items()}
-    if name in inv:
-        return inv[name]
-    mt = re.fullmatch(r"kappa(\d+)_(\d+)", str(name))
-    if mt:
-        m, k = int(mt.group(1)), int(mt.group(2))
-        if m >= 1 and k >= _kmin(m):
-            return m, k
-        raise SpecError(f"statistic {name!r}: kappa_m(G) starts at order 1/n^{_kmin(max(m, 1))}; need m >= 1 and k >= {_kmin(max(m, 1))}.")
-    raise SpecError(f"statistic must be one of {sorted(inv)} or 'kappa<m>_<k>' (m-th cumulant of the kernel at 1/n^k), got {name!r}.")
-
-
-@dataclass(frozen=True)
-class DiagramStatistic:
-    """``S(m, k)``: the coefficient of ``n^-k`` in the ``m``-th cumulant of the stochastic kernel."""
-
-    m: int
-    k: int
-
-    @property
-    def name(self) -> str:
-        return statistic_name(self.m, self.k)
-
 
 # --------------------------------------------------------------------------- set partitions
 

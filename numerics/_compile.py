@@ -16,10 +16,24 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import sympy
 
+from nntheory.errors import SpecError
 from nntheory.numerics._quadrature import QuadratureConfig, expectation_nodes
 from nntheory.theory._gaussian import ActivationFunction, GaussianExpectation
 
-__all__ = ["compile_expr", "explicit_integrand"]
+__all__ = ["compile_expr", "explicit_integrand", "require_float64"]
+
+
+def require_float64(where: str) -> None:
+    """Raise unless JAX computes in float64 (``jax.config.update("jax_enable_x64", True)``).
+
+    Functions whose stated accuracy needs double precision call this instead of switching the global
+    JAX configuration behind the user's back (the command line switches it on in one place).
+
+    Raises:
+        SpecError: if ``jax_enable_x64`` is off.
+    """
+    if not jax.config.jax_enable_x64:
+        raise SpecError(f"{where}: needs float64; call jax.config.update('jax_enable_x64', True) first.")
 
 
 def _select(conds, choices, default=jnp.nan):
@@ -42,7 +56,7 @@ def explicit_integrand(F: sympy.Expr) -> tuple[sympy.Expr, tuple[float, ...]]:
         out = out.replace(cls, lambda arg, cls=cls: cls.activation(arg))
     out = out.doit()
     if out.has(sympy.DiracDelta):
-        raise ValueError(
+        raise SpecError(
             "compile_expr: the integrand contains a Dirac delta (a second derivative of a kinked activation): "
             f"{F}. Differentiate the closed form of the expectation instead (Price's theorem)."
         )
@@ -106,7 +120,7 @@ def compile_expr(
     exprs = [sympy.sympify(e) for e in exprs]
     missing = set().union(*(e.free_symbols for e in exprs)) - set(args)
     if missing:
-        raise ValueError(
+        raise SpecError(
             f"compile_expr: free symbols {sorted(map(str, missing))} are not in args={[str(a) for a in args]}; "
             "add them to args or substitute values first."
         )

@@ -30,6 +30,8 @@ import jax.numpy as jnp
 import mpmath
 import numpy as np
 
+from nntheory.errors import SpecError
+
 __all__ = ["QuadratureConfig", "DEFAULT_ORDERS", "gauss_hermite_rule", "half_range_rule", "panel_rule", "expectation_nodes"]
 
 #: per number of dimensions d: (panels, nodes per panel) of the smooth rule, nodes per piece for
@@ -49,16 +51,16 @@ class QuadratureConfig:
 
     def __post_init__(self) -> None:
         if self.rule not in ("panels", "hermite"):
-            raise ValueError(f"QuadratureConfig: rule must be 'panels' or 'hermite', got {self.rule!r}.")
+            raise SpecError(f"QuadratureConfig: rule must be 'panels' or 'hermite', got {self.rule!r}.")
         for o in self.orders:
             if o[0] < 1 or min(o[1:]) < 1:
-                raise ValueError(f"QuadratureConfig: orders must be positive, got {o}.")
+                raise SpecError(f"QuadratureConfig: orders must be positive, got {o}.")
 
     def order(self, d: int) -> tuple[int, int, int, int]:
         for o in self.orders:
             if o[0] == d:
                 return o[1:]
-        raise ValueError(f"QuadratureConfig: no order for {d}-dimensional expectations; have {[o[0] for o in self.orders]}.")
+        raise SpecError(f"QuadratureConfig: no order for {d}-dimensional expectations; have {[o[0] for o in self.orders]}.")
 
     @classmethod
     def hermite(cls, order: int, piece: int | None = None) -> "QuadratureConfig":

@@ -1,18 +1,12 @@
 """The real command in a subprocess."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "nntheory.cli", *args], capture_output=True, text=True)
-
-
-def test_recursions_json_relu_exact_values():
-    out = run("recursions", "--activation", "relu", "--C_W", "2", "--C_b", "0", "--depth", "4", "--x2", "1.5",
+def test_recursions_json_relu_exact_values(cli):
+    out = cli("recursions", "--activation", "relu", "--C_W", "2", "--C_b", "0", "--depth", "4", "--x2", "1.5",
               "--lambda-b", "0.5", "--lambda-W", "2")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -24,8 +18,8 @@ def test_recursions_json_relu_exact_values():
     assert data["settings"]["x2"] == 1.5
 
 
-def test_recursions_gram_shapes():
-    out = run("recursions", "--activation", "tanh", "--depth", "3", "--gram", "[[1,0.6],[0.6,1.5]]")
+def test_recursions_gram_shapes(cli):
+    out = cli("recursions", "--activation", "tanh", "--depth", "3", "--gram", "[[1,0.6],[0.6,1.5]]")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     row = data["layers"][-1]
@@ -42,8 +36,8 @@ def test_recursions_gram_shapes():
     (["--activation", "relu", "--depth", "2", "--C_W", "__import__('os')"], "--C_W: expected a number"),
     (["--activation", "relu", "--depth", "2", "--gram", "[[1,2],[2,1]]"], "positive definite"),
 ])
-def test_bad_input_clear_errors(args, match):
-    out = run("recursions", *args)
+def test_bad_input_clear_errors(cli, args, match):
+    out = cli("recursions", *args)
     assert out.returncode == 2
     assert match in out.stderr
     assert out.stdout == ""  # nothing ran: the injected command would have printed "pwned"

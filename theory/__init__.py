@@ -7,11 +7,11 @@ NLO kernel correction (mean metric ``G = K + K1/n_{l-1}``), ``Theta`` the NTK me
 factors ``lambda_b`` and ``lambda_W/n_{l-1}``.
 
 SO(3)/SU(2): exact 3j/CG/6j/9j (Python integers), Wigner d/D, spherical harmonics, real bases and
-real CG tensors; conventions in ``nntheory.theory.so3._so3`` (Condon–Shortley, ZYZ active, m ascending).
+real CG tensors; conventions in ``nntheory.theory.so3`` (Condon–Shortley, ZYZ active, m ascending).
 
 Lie group actions: prolongation to jet spaces, counts and complete sets of differential invariants
 (moving frame), invariant derivatives and recurrences, equivariant vector fields
-(``nntheory.theory.lie._lie``).
+(conventions in ``nntheory.theory.lie``).
 """
 
 from nntheory.theory._activations import BUILTIN_ACTIVATIONS as BUILTIN_ACTIVATIONS
@@ -19,6 +19,8 @@ from nntheory.theory._activations import Activation as Activation
 from nntheory.theory._activations import activation as activation
 from nntheory.theory._activations import leaky_relu as leaky_relu
 from nntheory.theory._activations import parse_activation as parse_activation
+from nntheory.theory._activations import parse_expression as parse_expression
+from nntheory.theory._activations import parse_number as parse_number
 from nntheory.theory._activations import scale_invariant as scale_invariant
 from nntheory.theory._activations import z as z
 from nntheory.theory._closed_forms import orthant_moment as orthant_moment
@@ -119,6 +121,8 @@ __all__ = [
     "leaky_relu",
     "orthant_moment",
     "parse_activation",
+    "parse_expression",
+    "parse_number",
     "scale_invariant",
     "wick_moment",
     "z",

@@ -25,7 +25,7 @@ from typing import Callable
 
 import sympy
 
-from nntheory.errors import ActivationError
+from nntheory.errors import ActivationError, SpecError
 
 __all__ = ["Activation", "z", "activation", "parse_activation", "leaky_relu", "scale_invariant", "BUILTIN_ACTIVATIONS"]
 
@@ -201,6 +201,7 @@ _CONSTS = {"pi": sympy.pi, "E": sympy.E, "e": sympy.E}
 _BINOPS = {ast.Add: sympy.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sympy.Mul,
            ast.Div: lambda a, b: a / b, ast.Pow: sympy.Pow}
 _MAX_TEXT = 500
+_MAX_EXPONENT = 1000
 
 
 def _node_to_sympy(node: ast.AST, text: str, names: dict[str, sympy.Symbol] | None = None,
@@ -223,7 +224,11 @@ def _node_to_sympy(node: ast.AST, text: str, names: dict[str, sympy.Symbol] | No
             raise error(f"{label}: unknown name {node.id!r} in {text!r}; allowed variables: {sorted(names)}.")
         return sympy.Symbol(node.id, real=True)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return _BINOPS[type(node.op)](rec(node.left), rec(node.right))
+        left, right = rec(node.left), rec(node.right)
+        if isinstance(node.op, ast.Pow) and right.is_Number and abs(right) > _MAX_EXPONENT:
+            # sympy would evaluate 10**10**10 exactly and never return
+            raise error(f"{label}: exponent {right} in {text!r} is larger than {_MAX_EXPONENT} in magnitude.")
+        return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         val = rec(node.operand)
         return -val if isinstance(node.op, ast.USub) else val
@@ -254,6 +259,41 @@ def parse_expression(text: object, names: dict[str, sympy.Symbol], *, label: str
     except SyntaxError as exc:
         raise error(f"{label}: {text!r} is not a valid expression ({exc.msg}).") from None
     return sympy.sympify(_node_to_sympy(tree, text.strip(), names, label, error))
+
+
+def parse_number(text: object, *, label: str, error: type[ValueError] = SpecError) -> sympy.Expr:
+    """Parse user text such as ``'0.5'``, ``'pi/4'`` or ``'2**-1'`` into an exact real constant, safely.
+
+    The one safe parser (:func:`ast.parse` and a whitelist, never ``eval`` or ``sympify`` of a string);
+    decimal literals become exact rationals. Python ``int``/``float`` values are accepted as they are.
+
+    Args:
+        text: the user's text (or a number).
+        label: the argument's name, used in the error message (e.g. ``'--C_W'``).
+        error: the exception class raised.
+    Returns:
+        An exact sympy number (``Integer``, ``Rational``, or an expression in ``pi``/``E``).
+    Raises:
+        SpecError: if the text is not a real constant.
+
+    Example:
+        >>> parse_number("pi/4", label="--C_W")
+        pi/4
+        >>> parse_number("0.1", label="--C_b")
+        1/10
+    """
+    if isinstance(text, bool):
+        raise error(f"{label}: expected a number, got {text!r}.")
+    if isinstance(text, int):
+        return sympy.Integer(text)
+    try:
+        val = parse_expression(text, {}, label=label, error=ActivationError)
+    except ActivationError as exc:
+        detail = str(exc).removeprefix(f"{label}: ")
+        raise error(f"{label}: expected a number, got {text!r} ({detail})") from None
+    if val.free_symbols or val.is_real is not True:
+        raise error(f"{label}: expected a real number, got {text!r}.")
+    return val
 
 
 def parse_activation(text: str, name: str | None = None) -> Activation:

@@ -1,8 +1,6 @@
 """Diagrams vs the hand-derived recursions, exact finite-width laws and brute-force Wick counting."""
 
 import json
-import subprocess
-import sys
 from functools import lru_cache
 from itertools import product
 
@@ -195,9 +193,22 @@ def test_bad_statistic_and_order_raise():
         diagram_recursion(activation("relu"), 1, 0)
 
 
-def test_cli_lists_diagrams_as_json():
-    out = subprocess.run([sys.executable, "-m", "nntheory.cli", "diagrams", "list", "--statistic", "V", "--order", "2", "--format", "json"],
-                         capture_output=True, text=True, check=True)
+def test_cli_lists_diagrams_as_json(cli):
+    out = cli("diagrams", "list", "--statistic", "V", "--order", "2", "--format", "json")
+    assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["statistic"] == "V2" and data["count"] == len(diagrams("V2"))
     assert all("symmetry_factor" in d for d in data["diagrams"])
+
+
+def test_resolve_statistic_families_and_exact_names():
+    from nntheory.diagrams import resolve_statistic
+
+    assert resolve_statistic("V", 2) == (2, 2) and resolve_statistic("kappa5", 4) == (5, 4)
+    assert resolve_statistic("K1") == (1, 1) and resolve_statistic("U", 2) == (3, 2)
+    with pytest.raises(SpecError, match="required with the statistic family"):
+        resolve_statistic("V")
+    with pytest.raises(SpecError, match="starts at order 1"):
+        resolve_statistic("V", 0)
+    with pytest.raises(SpecError, match="coefficient of 1/n\\^1"):
+        resolve_statistic("V", 2 - 1 + 1) if False else resolve_statistic("K1", 2)

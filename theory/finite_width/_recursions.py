@@ -192,9 +192,60 @@ def _four_point(act: Activation, K: sympy.Matrix, idx: tuple[int, ...]) -> sympy
     return GaussianExpectation(f, zs, sub_kernel(K, distinct)).doit()
 
 
+def _vertex_updates(act: Activation, K, Vs: dict, G: dict, dG: dict) -> dict:
+    """``V'_(pq) = C_W^2 (<s s s s> - <s s>_p <s s>_q) + r C_W^2 sum_st dG_p/dK_s dG_q/dK_t V_st`` (PDLT eq. 4.90)."""
+    P = list(G)
+    four, out = {}, {}
+    for key in Vs:
+        p, q = key
+        idx = p + q
+        if idx not in four:
+            four[idx] = _four_point(act, K, idx)
+        carried = sum(dG[p][s] * dG[q][t] * Vs[V_index(*s, *t)] for s in P for t in P if dG[p][s] != 0 and dG[q][t] != 0)
+        out[key] = C_W**2 * (four[idx] - G[p] * G[q]) + r * C_W**2 * carried
+    return out
+
+
+def _nlo_updates(K, K1, Vs: dict, dG: dict) -> dict:
+    """``K1'_p = r C_W (sum_s dG_p/dK_s K1_s + 1/2 sum_st d2G_p/dK_s dK_t V_st)`` (PDLT eq. 4.118)."""
+    P = list(dG)
+    out = {}
+    for p in P:
+        lin = sum(dG[p][s] * K1[s] for s in P)
+        quad = sum(sympy.diff(dG[p][s], K[t]) * Vs[V_index(*s, *t)] for s in P for t in P if dG[p][s] != 0)
+        out[p] = r * (C_W * lin + C_W / 2 * quad)
+    return out
+
+
+def _statistics(m: int, K, X, K1, Th, Vs, G, T, V_upd, K1_upd) -> tuple[Statistic, ...]:
+    """The four statistics with their symbols, layer updates and first-layer values."""
+    def sym(d, a, b):
+        return d[_pair(a, b)]
+
+    return (
+        Statistic("K", 0, "kernel <z_a z_b>, leading order", _matrix(m, lambda a, b: K[a, b]),
+                  _matrix(m, lambda a, b: C_b + C_W * sym(G, a, b)), _matrix(m, lambda a, b: C_b + C_W * X[a, b])),
+        Statistic("V", 1, "four-point vertex: connected <z_i z_i z_j z_j> = V/n_{l-1}, i != j",
+                  _array4(m, lambda a, b, c, d: Vs[V_index(a, b, c, d)]),
+                  _array4(m, lambda a, b, c, d: V_upd[V_index(a, b, c, d)]), _array4(m, lambda a, b, c, d: 0)),
+        Statistic("K1", 1, "NLO kernel correction: <z_a z_b> = K + K1/n_{l-1}", _matrix(m, lambda a, b: K1[a, b]),
+                  _matrix(m, lambda a, b: sym(K1_upd, a, b)), _matrix(m, lambda a, b: 0)),
+        Statistic("Theta", 0, "NTK mean, leading order", _matrix(m, lambda a, b: Th[a, b]),
+                  _matrix(m, lambda a, b: lambda_b + lambda_W * sym(G, a, b) + C_W * sym(T, a, b) * Th[a, b]),
+                  _matrix(m, lambda a, b: lambda_b + lambda_W * X[a, b])),
+    )
+
+
 @lru_cache(maxsize=64)
 def finite_width_recursion(act: Activation, n_inputs: int = 1) -> Recursion:
     r"""The recursions of :math:`K, V, K^{\{1\}}, \Theta` for ``n_inputs`` inputs, in symbolic hyperparameters.
+
+    Args:
+        act: the activation.
+        n_inputs: the number of inputs (the Gram matrix is ``n_inputs x n_inputs``).
+    Returns:
+        A :class:`Recursion` with statistics ``K`` (order 1), ``V``, ``K1`` (order ``1/n``) and
+        ``Theta`` (order 1), each with its symbols, layer update and first-layer value.
 
     Example:
         >>> from nntheory.theory import activation
@@ -205,66 +256,14 @@ def finite_width_recursion(act: Activation, n_inputs: int = 1) -> Recursion:
         5*C_W**2*K**2/4 + C_W**2*V*r/4
     """
     m = n_inputs
-    K = kernel_symbols(m, "K")
-    X = kernel_symbols(m, "X")
-    K1 = kernel_symbols(m, "K1")
-    Th = kernel_symbols(m, "Theta")
+    K, X = kernel_symbols(m, "K"), kernel_symbols(m, "X")
+    K1, Th = kernel_symbols(m, "K1"), kernel_symbols(m, "Theta")
     Vs = _V_symbols(m)
     P = pairs(m)
-    Ksym = {p: K[p] for p in P}
-
     G = {p: _two_point(act, K, *p) for p in P}
-    dG = {p: {q: sympy.diff(G[p], Ksym[q]) for q in P} for p in P}
+    dG = {p: {q: sympy.diff(G[p], K[q]) for q in P} for p in P}
     T = {p: _two_point(act, K, *p, deriv=1) for p in P}
-
-    def V_of(p, q):
-        return Vs[V_index(*p, *q)]
-
-    four = {}
-    V_upd = {}
-    for key in Vs:
-        p, q = key
-        idx = p + q
-        if idx not in four:
-            four[idx] = _four_point(act, K, idx)
-        carried = sum(dG[p][s] * dG[q][t] * V_of(s, t) for s in P for t in P if dG[p][s] != 0 and dG[q][t] != 0)
-        V_upd[key] = C_W**2 * (four[idx] - G[p] * G[q]) + r * C_W**2 * carried
-
-    K1_upd = {}
-    for p in P:
-        lin = sum(dG[p][s] * K1[s] for s in P)
-        quad = sum(sympy.diff(dG[p][s], Ksym[t]) * V_of(s, t) for s in P for t in P if dG[p][s] != 0)
-        K1_upd[p] = r * (C_W * lin + C_W / 2 * quad)
-
-    def sym_entry(d, a, b):
-        return d[_pair(a, b)]
-
-    zero2 = _matrix(m, lambda a, b: 0)
-    zero4 = _array4(m, lambda a, b, c, d: 0)
-    stats = (
-        Statistic(
-            "K", 0, "kernel <z_a z_b>, leading order",
-            _matrix(m, lambda a, b: K[a, b]),
-            _matrix(m, lambda a, b: C_b + C_W * sym_entry(G, a, b)),
-            _matrix(m, lambda a, b: C_b + C_W * X[a, b]),
-        ),
-        Statistic(
-            "V", 1, "four-point vertex: connected <z_i z_i z_j z_j> = V/n_{l-1}, i != j",
-            _array4(m, lambda a, b, c, d: Vs[V_index(a, b, c, d)]),
-            _array4(m, lambda a, b, c, d: V_upd[V_index(a, b, c, d)]),
-            zero4,
-        ),
-        Statistic(
-            "K1", 1, "NLO kernel correction: <z_a z_b> = K + K1/n_{l-1}",
-            _matrix(m, lambda a, b: K1[a, b]),
-            _matrix(m, lambda a, b: sym_entry(K1_upd, a, b)),
-            zero2,
-        ),
-        Statistic(
-            "Theta", 0, "NTK mean, leading order",
-            _matrix(m, lambda a, b: Th[a, b]),
-            _matrix(m, lambda a, b: lambda_b + lambda_W * sym_entry(G, a, b) + C_W * sym_entry(T, a, b) * Th[a, b]),
-            _matrix(m, lambda a, b: lambda_b + lambda_W * X[a, b]),
-        ),
-    )
+    V_upd = _vertex_updates(act, K, Vs, G, dG)
+    K1_upd = _nlo_updates(K, K1, Vs, dG)
+    stats = _statistics(m, K, X, K1, Th, Vs, G, T, V_upd, K1_upd)
     return Recursion(activation=act, n_inputs=m, statistics=stats, gram=X)

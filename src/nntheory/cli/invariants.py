@@ -5,44 +5,52 @@ from __future__ import annotations
 import json
 import sys
 
-from nntheory.errors import NNTheoryError
+from nntheory.cli._args import json_value, read_text
+from nntheory.errors import InvariantError
+
+HELP = "differential invariants of a Lie algebra action and its equivariant vector fields"
+USES_JAX = False
+
+#: symbolic prolongation grows quickly: orders above this are refused
+MAX_ORDER = 12
 
 
-def _read_spec(path: str) -> dict:
-    try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
-    except OSError as exc:
-        raise NNTheoryError(f"spec: cannot read {path!r} ({exc.strerror}).") from None
-    if len(text) > 1_000_000:
-        raise NNTheoryError("spec: larger than 1 MB.")
-    try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise NNTheoryError(f"spec: {path!r} is not valid JSON ({exc.msg}, line {exc.lineno}).") from None
-    return spec
+def add_arguments(iv) -> None:
+    """The flags of ``nntheory invariants``."""
+    iv.add_argument("spec", help='a JSON file (or - for stdin): {"independent": ["x"], "dependent": ["u"], '
+                                 '"generators": [{"x": "1"}, {"u": "1"}, {"x": "-u", "u": "x"}]}; optional "names", '
+                                 '"finite" with "parameters"')
+    iv.add_argument("--order", type=int, required=True, help="highest jet order N >= 0")
+    iv.add_argument("--format", choices=("json", "text"), default="json")
+    iv.add_argument("--method", choices=("auto", "moving-frame", "characteristics"), default="auto",
+                    help="moving-frame (Fels-Olver normalisation), characteristics (the PDE system in Jacobian normal "
+                         "form integrated along its characteristics), or auto: the frame, characteristics where it fails")
+    iv.add_argument("--fields", action="store_true",
+                    help="also the equivariant vector fields on the base coordinates (module rank from the isotropy, a basis)")
 
 
-def run_invariants(args) -> int:
+def run(args) -> int:
+    """Counts per order, a complete set of invariants, invariant derivatives (and the equivariant fields)."""
     from nntheory.theory import action_from_spec, differential_invariants, equivariant_fields
 
     if args.order < 0:
-        raise NNTheoryError(f"--order: must be >= 0, got {args.order}.")
-    if args.order > 12:
-        raise NNTheoryError(f"--order: at most 12 (got {args.order}); symbolic prolongation grows quickly.")
-    action = action_from_spec(_read_spec(args.spec))
+        raise InvariantError(f"--order: must be >= 0, got {args.order}.")
+    if args.order > MAX_ORDER:
+        raise InvariantError(f"--order: at most {MAX_ORDER} (got {args.order}); symbolic prolongation grows quickly.")
+    text = read_text(args.spec, "spec", limit=1_000_000, error=InvariantError)
+    action = action_from_spec(json_value(text, "spec", '{"independent": ["x"], ...}', error=InvariantError))
     print(f"nntheory invariants: {action.r} generators, orders 0..{args.order}", file=sys.stderr)
     inv = differential_invariants(action, args.order, method=args.method.replace("-", " "))
     out = inv.to_json()
-    fields = None
-    if args.fields:
-        fields = equivariant_fields(action)
+    fields = equivariant_fields(action) if args.fields else None
+    if fields is not None:
         out["equivariant_fields"] = fields.to_json()
     if args.format == "json":
         print(json.dumps(out, indent=2, sort_keys=True))
-    else:
-        print(inv.to_text())
-        if fields is not None:
-            print(f"equivariant fields: rank {fields.rank}; {fields.message}")
-            for Y in fields.to_json()["basis"]:
-                print(f"  Y = {Y}")
+        return 0
+    print(inv.to_text())
+    if fields is not None:
+        print(f"equivariant fields: rank {fields.rank}; {fields.message}")
+        for Y in fields.to_json()["basis"]:
+            print(f"  Y = {Y}")
     return 0

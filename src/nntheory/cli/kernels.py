@@ -2,76 +2,77 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
+from nntheory.cli._args import ACTIVATION_HELP, json_value, number, read_text, write_json
 from nntheory.errors import KernelError, SpecError
+
+HELP = "infinite-width NNGP and NTK of a deep MLP for given inputs"
+USES_JAX = True
+
+
+def add_arguments(k) -> None:
+    """The flags of ``nntheory kernels``."""
+    k.add_argument("--activation", required=True, help=ACTIVATION_HELP)
+    k.add_argument("--W-std", "--W_std", dest="W_std", required=True, help="weight standard deviation sigma_W (> 0): C_W = sigma_W^2")
+    k.add_argument("--b-std", "--b_std", dest="b_std", default="0", help="bias standard deviation sigma_b (>= 0): C_b = sigma_b^2")
+    k.add_argument("--depth", type=int, required=True,
+                   help="pdlt: number of layers L >= 1 (output z^(L)); neural-tangents: number of nonlinearities >= 0")
+    k.add_argument("--inputs", required=True, help="a JSON file holding a list of input vectors (all of one length), or '-' for stdin")
+    k.add_argument("--inputs2", default=None, help="optional second JSON list: kernels between --inputs (rows) and these (columns)")
+    k.add_argument("--convention", choices=("pdlt", "neural-tangents"), default="pdlt",
+                   help="pdlt: lambda_W, lambda_b learning-rate factors (default 1); neural-tangents: stax.serial(Dense, act, ..., "
+                        "Dense(1)) in NTK parameterisation (lambda_W = C_W, lambda_b = C_b, one more Dense layer)")
+    k.add_argument("--lambda-W", dest="lambda_W", default="1", help="pdlt: NTK weight learning-rate factor (>= 0)")
+    k.add_argument("--lambda-b", dest="lambda_b", default="1", help="pdlt: NTK bias learning-rate factor (>= 0)")
+    k.add_argument("--format", choices=("json",), default="json")
 
 
 def read_inputs(path: str, name: str):
-    """A JSON list of equally long numeric vectors (parsed with ``json``, never unpickled or evaluated)."""
-    import numpy as np
+    """The input vectors of ``--name`` from a JSON file (parsed with ``json``, never unpickled or evaluated)."""
+    from nntheory.numerics import input_vectors
 
-    try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
-    except OSError as exc:
-        raise KernelError(f"--{name}: cannot read {path!r} ({exc.strerror}).") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise KernelError(f"--{name}: not valid JSON ({exc.msg}); expected a list of input vectors, e.g. [[1, 0], [0.6, 0.8]].") from None
-    if not isinstance(data, list) or not data or not all(isinstance(v, list) and v for v in data):
-        raise KernelError(f"--{name}: expected a non-empty JSON list of non-empty lists of numbers.")
-    lengths = sorted({len(v) for v in data})
-    if len(lengths) != 1:
-        raise KernelError(f"--{name}: all inputs must have the same dimension; got dimensions {lengths}.")
-    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for v in data for x in v):
-        raise KernelError(f"--{name}: every entry must be a number.")
-    X = np.asarray(data, dtype=np.float64)
-    if not np.all(np.isfinite(X)):
-        raise KernelError(f"--{name}: entries must be finite.")
-    return X
+    text = read_text(path, f"--{name}", error=KernelError)
+    return input_vectors(json_value(text, f"--{name}", "[[1, 0], [0.6, 0.8]]"), name=f"--{name}")
 
 
-def run_kernels(args) -> int:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    import numpy as np
-
-    from nntheory.cli.recursions import parse_number
-    from nntheory._version import __version__
+def _kernel(args, act):
     from nntheory.numerics import MLPKernel
-    from nntheory.theory import activation
 
-    act = activation(args.activation)
-    W = parse_number(args.W_std, "W-std", positive=True)
-    b = parse_number(args.b_std, "b-std", nonnegative=True)
+    W = number(args.W_std, "W-std", positive=True)
+    b = number(args.b_std, "b-std", nonnegative=True)
     if args.convention == "neural-tangents":
         if args.depth < 0:
             raise SpecError(f"--depth: the number of nonlinearities must be >= 0, got {args.depth}.")
         if args.lambda_W != "1" or args.lambda_b != "1":
             raise SpecError("--lambda-W/--lambda-b: only with --convention pdlt (neural-tangents fixes lambda = sigma^2).")
-        k = MLPKernel.neural_tangents(act, W_std=W, b_std=b, depth=args.depth)
-    else:
-        if args.depth < 1:
-            raise SpecError(f"--depth: the number of layers must be >= 1, got {args.depth}.")
-        k = MLPKernel(act, args.depth, W * W, b * b, parse_number(args.lambda_W, "lambda-W", nonnegative=True),
-                      parse_number(args.lambda_b, "lambda-b", nonnegative=True))
+        return MLPKernel.neural_tangents(act, W_std=W, b_std=b, depth=args.depth), W, b
+    if args.depth < 1:
+        raise SpecError(f"--depth: the number of layers must be >= 1, got {args.depth}.")
+    k = MLPKernel(act, args.depth, W * W, b * b, number(args.lambda_W, "lambda-W", nonnegative=True),
+                  number(args.lambda_b, "lambda-b", nonnegative=True))
+    return k, W, b
+
+
+def run(args) -> int:
+    """Print the NNGP and NTK between the inputs as JSON, with the settings."""
+    import numpy as np
+
+    from nntheory._version import __version__
+    from nntheory.theory import activation
+
+    act = activation(args.activation)
+    k, W, b = _kernel(args, act)
     x1 = read_inputs(args.inputs, "inputs")
     x2 = None if args.inputs2 is None else read_inputs(args.inputs2, "inputs2")
     if x2 is not None and x2.shape[1] != x1.shape[1]:
         raise KernelError(f"--inputs2: inputs have dimension {x2.shape[1]}, but --inputs have {x1.shape[1]}.")
     out = k(x1, x2)
-    result = {
-        "nngp": np.asarray(out.nngp).tolist(),
-        "ntk": np.asarray(out.ntk).tolist(),
-        "settings": {"nntheory": __version__, "activation": act.name, "activation_expr": str(act.expr), "convention": args.convention,
-                     "W_std": W, "b_std": b, "depth": args.depth, "layers": k.depth, "C_W": k.C_W, "C_b": k.C_b,
-                     "lambda_W": k.lambda_W, "lambda_b": k.lambda_b, "n_inputs": [int(x1.shape[0]), int((x1 if x2 is None else x2).shape[0])],
-                     "input_dim": int(x1.shape[1]), "gram": "x.x'/n_0"},
-    }
-    if not (np.all(np.isfinite(result["nngp"])) and np.all(np.isfinite(result["ntk"]))):
+    nngp, ntk = np.asarray(out.nngp), np.asarray(out.ntk)
+    if not (np.all(np.isfinite(nngp)) and np.all(np.isfinite(ntk))):
         raise KernelError("the kernels are not finite for these inputs and hyperparameters (overflow at this depth?).")
-    print(json.dumps(result, sort_keys=True))
+    settings = {"nntheory": __version__, "activation": act.name, "activation_expr": str(act.expr), "convention": args.convention,
+                "W_std": W, "b_std": b, "depth": args.depth, "layers": k.depth, "C_W": k.C_W, "C_b": k.C_b,
+                "lambda_W": k.lambda_W, "lambda_b": k.lambda_b,
+                "n_inputs": [int(x1.shape[0]), int((x1 if x2 is None else x2).shape[0])],
+                "input_dim": int(x1.shape[1]), "gram": "x.x'/n_0"}
+    write_json({"nngp": nngp.tolist(), "ntk": ntk.tolist(), "settings": settings})
     return 0

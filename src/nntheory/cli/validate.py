@@ -1,4 +1,9 @@
-"""``nntheory validate``: the main job (derive -> compile -> validate, with a table and plots)."""
+"""``nntheory validate [finite-width|training|equivariance|node]``: theory against real networks.
+
+The main job (``finite-width``, the default) derives, compiles and validates the finite-width statistics of
+several activations at and off criticality over a width sweep, with a table, JSON and plots; the other
+jobs are in :mod:`nntheory.cli._validate_training` and :mod:`nntheory.cli._validate_node`.
+"""
 
 from __future__ import annotations
 
@@ -7,64 +12,94 @@ import os
 import sys
 import time
 
-from nntheory._io import atomic_write as atomic_write  # noqa: F401  (re-exported)
+from nntheory._io import atomic_write
+from nntheory.cli._args import ACTIVATION_HELP, int_list, number
 from nntheory.errors import SpecError
 
+HELP = "theory vs Monte Carlo ensembles (main job), trained ensembles vs NTK, equivariant NODEs"
+USES_JAX = True
 
-def run_validate(args) -> int:
-    import jax
-    import numpy as np
 
-    jax.config.update("jax_enable_x64", True)
+def add_arguments(v) -> None:
+    """The flags of ``nntheory validate`` (shared by its jobs; each job refuses the ones it does not use)."""
+    v.add_argument("job", nargs="?", choices=("finite-width", "training", "equivariance", "node"), default="finite-width",
+                   help="finite-width (default): statistics at initialization; training: trained ensembles vs the NTK "
+                        "prediction over widths; equivariance: ensembles trained with C4 augmentation (digits); node: "
+                        "SO(2)-equivariant first- and second-order neural ODEs vs plain ones on rotated test data")
+    v.add_argument("--activation", action="append", default=None,
+                   help=ACTIVATION_HELP + " (repeatable; default relu, tanh, gelu; training: erf, equivariance: relu)")
+    v.add_argument("--depth", type=int, default=None,
+                   help="finite-width: layers (default 6); training/equivariance: hidden layers (default 1)")
+    v.add_argument("--widths", default=None, help="comma-separated widths, at least 3 (default 32,64,128,256; training "
+                   "64,256,1024; equivariance: one width, default 512)")
+    v.add_argument("--n-nets", dest="n_nets", type=int, default=None,
+                   help="networks per width (default 1000; training 32; equivariance 64 per ensemble)")
+    v.add_argument("--steps", type=int, default=None, help="training/equivariance: gradient-descent steps (default 200 / 100)")
+    v.add_argument("--arch", choices=("mlp", "cnn", "gcnn"), default=None,
+                   help="training/equivariance: trained architecture (default mlp); cnn and gcnn (C4 group convolutions) "
+                        "are 3x3 periodic convolutions of --widths channels with global average pooling; equivariance: mlp or cnn")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--z-max", dest="z_max", type=float, default=4.0, help="largest accepted |z| of a check")
+    v.add_argument("--off-critical", dest="off", default="1.5,0.2",
+                   help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")
+    v.add_argument("--out", default="nntheory-out", help="output folder (results.json, table.txt, plots)")
+
+
+def run(args) -> int:
+    """Run the selected job; exit code 0 if every check passed, 1 otherwise."""
     if args.job in ("training", "equivariance"):
-        from nntheory.cli.training import run_training_job
+        from nntheory.cli._validate_training import run_training_job
 
         return run_training_job(args)
     if args.job == "node":
-        from nntheory.cli.training import run_node_job
+        from nntheory.cli._validate_node import run_node_job
 
         return run_node_job(args)
-    args.depth = 6 if args.depth is None else args.depth
-    args.widths = args.widths or "32,64,128,256"
-    args.n_nets = 1000 if args.n_nets is None else args.n_nets
+    return run_main_job(args)
+
+
+def _main_job_settings(args):
+    depth = 6 if args.depth is None else args.depth
+    widths = tuple(int_list(args.widths or "32,64,128,256", "widths"))
+    n_nets = 1000 if args.n_nets is None else args.n_nets
     for opt, val in (("--steps", args.steps), ("--arch", args.arch)):
         if val is not None:
             raise SpecError(f"{opt}: only for 'validate training' and 'validate equivariance'.")
-    from nntheory.cli.recursions import parse_number
-    from nntheory._version import __version__
-    from nntheory.theory import activation, criticality
-    from nntheory.validation import compare_width_sweep
-
-    widths = tuple(int(parse_number(w, "widths", positive=True)) for w in args.widths.split(","))
     if len(widths) < 3 or min(widths) < 4:
         raise SpecError(f"--widths: need at least 3 widths >= 4, got {args.widths!r}.")
-    if args.depth < 2 or args.depth > 50:
-        raise SpecError(f"--depth: must be between 2 and 50, got {args.depth}.")
-    if args.n_nets < 16:
-        raise SpecError(f"--n-nets: must be >= 16 for standard errors, got {args.n_nets}.")
-    fac, cb_off = (parse_number(x, "off-critical") for x in args.off.split(","))
+    if depth < 2 or depth > 50:
+        raise SpecError(f"--depth: must be between 2 and 50, got {depth}.")
+    if n_nets < 16:
+        raise SpecError(f"--n-nets: must be >= 16 for standard errors, got {n_nets}.")
+    parts = args.off.split(",")
+    if len(parts) != 2:
+        raise SpecError(f"--off-critical: expected two numbers 'factor,C_b', got {args.off!r}.")
+    fac, cb_off = number(parts[0], "off-critical", positive=True), number(parts[1], "off-critical", nonnegative=True)
+    return depth, widths, n_nets, fac, cb_off
+
+
+def run_main_job(args) -> int:
+    """The main job: every configuration's width sweep against the theory, with a table, JSON and plots."""
+    import jax
+
+    from nntheory._version import __version__
+    from nntheory.validation import compare_width_sweep
+    from nntheory.validation.finite_width import main_job_configurations, main_job_inputs
+
+    depth, widths, n_nets, fac, cb_off = _main_job_settings(args)
     names = args.activation or ["relu", "tanh", "gelu"]
-    rng = np.random.default_rng(args.seed)
-    n0 = 16
-    X = rng.normal(size=(2, n0))
-    X[1] = 0.6 * X[0] + 0.8 * X[1]  # two correlated inputs
+    configs = main_job_configurations(names, off_critical=(fac, cb_off))
+    X = main_job_inputs(args.seed)
     key = jax.random.key(args.seed)
-    configs = []
-    for name in names:
-        act = activation(name)
-        crit = criticality(act)
-        configs.append((act, float(crit.C_W), float(crit.C_b), "critical"))
-        configs.append((act, fac * float(crit.C_W), cb_off, "off-critical"))
-    settings = {
-        "nntheory": __version__, "depth": args.depth, "widths": list(widths), "n_nets": args.n_nets, "seed": args.seed,
-        "z_max": args.z_max, "inputs": X.tolist(), "dtype": "float64", "activations": names, "off_critical": [fac, cb_off],
-    }
+    settings = {"nntheory": __version__, "depth": depth, "widths": list(widths), "n_nets": n_nets, "seed": args.seed,
+                "z_max": args.z_max, "inputs": X.tolist(), "dtype": "float64", "activations": names,
+                "off_critical": [fac, cb_off]}
     print(f"nntheory validate: {json.dumps(settings, sort_keys=True)}", file=sys.stderr)
     results, lines, ok = [], [], True
     t0 = time.time()
     for i, (act, C_W, C_b, label) in enumerate(configs):
         print(f"[{i + 1}/{len(configs)}] {act.name} ({label}: C_W={C_W:.6g}, C_b={C_b:.6g})", file=sys.stderr)
-        comp = compare_width_sweep(act, C_W=C_W, C_b=C_b, depth=args.depth, widths=widths, n_nets=args.n_nets,
+        comp = compare_width_sweep(act, C_W=C_W, C_b=C_b, depth=depth, widths=widths, n_nets=n_nets,
                                    inputs=X, key=jax.random.fold_in(key, i), z_max=args.z_max, progress=True)
         ok &= comp.passed
         results.append({"activation": act.name, "label": label, "C_W": C_W, "C_b": C_b, "passed": comp.passed,

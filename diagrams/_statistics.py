@@ -1,0 +1,93 @@
+"""Names of the finite-width statistics ``S(m, k)`` of the diagram expansion.
+
+``S(m, k)`` is the coefficient of ``n^-k`` in the ``m``-th cumulant of a layer's stochastic kernel
+``G``: ``K = S(1,0)``, ``K1 = S(1,1)``, ``V = S(2,1)`` (PDLT's kernel, NLO kernel and four-point
+vertex), ``U = S(3,2)`` (the six-point vertex), ``W = S(4,3)``; any other as ``kappa<m>_<k>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nntheory.errors import SpecError
+
+__all__ = ["DiagramStatistic", "parse_statistic", "resolve_statistic", "statistic_name"]
+
+#: the families by name: the cumulant order m of the kernel
+FAMILIES = {"K": 1, "V": 2, "U": 3, "W": 4}
+
+_NAMES = {(1, 0): "K", (1, 1): "K1", (1, 2): "K2", (1, 3): "K3", (2, 1): "V", (2, 2): "V2", (2, 3): "V3",
+          (3, 2): "U", (3, 3): "U3", (4, 3): "W"}
+_DESCRIPTIONS = {1: "kernel <z z> = sum_k K_k / n^k", 2: "four-point vertex: Cov(G, G) = sum_k V_k / n^k",
+                 3: "six-point vertex: kappa_3(G) = sum_k U_k / n^k", 4: "eight-point vertex: kappa_4(G)"}
+
+
+def statistic_name(m: int, k: int) -> str:
+    """PDLT-style name of ``S(m, k)``: ``K, K1, K2, V, V2, U, U3, W``, else ``kappa{m}_{k}``."""
+    return _NAMES.get((m, k), f"kappa{m}_{k}")
+
+
+def _kmin(m: int) -> int:
+    return 0 if m == 1 else m - 1
+
+
+def parse_statistic(name: str) -> tuple[int, int]:
+    """``(m, k)`` from a statistic name (``"V"``, ``"U"``, ``"K2"``, ``"kappa5_4"``)."""
+    inv = {v: k for k, v in _NAMES.items()}
+    if name in inv:
+        return inv[name]
+    mt = re.fullmatch(r"kappa(\d+)_(\d+)", str(name))
+    if mt:
+        m, k = int(mt.group(1)), int(mt.group(2))
+        if m >= 1 and k >= _kmin(m):
+            return m, k
+        raise SpecError(f"statistic {name!r}: kappa_m(G) starts at order 1/n^{_kmin(max(m, 1))}; need m >= 1 and k >= {_kmin(max(m, 1))}.")
+    raise SpecError(f"statistic must be one of {sorted(inv)} or 'kappa<m>_<k>' (m-th cumulant of the kernel at 1/n^k), got {name!r}.")
+
+
+@dataclass(frozen=True)
+class DiagramStatistic:
+    """``S(m, k)``: the coefficient of ``n^-k`` in the ``m``-th cumulant of the stochastic kernel."""
+
+    m: int
+    k: int
+
+    @property
+    def name(self) -> str:
+        return statistic_name(self.m, self.k)
+
+
+def resolve_statistic(name: str, order: int | None = None) -> tuple[int, int]:
+    """``(m, k)`` from a family and an order (``'V', 2`` -> ``(2, 2)``) or an exact name (``'V2'``, ``'kappa5_4'``).
+
+    Args:
+        name: a family (``K``, ``V``, ``U``, ``W``, ``kappa<m>``) or an exact statistic name.
+        order: the power ``k`` of ``1/n``; required with a family, optional (and checked) with an exact name.
+    Returns:
+        ``(m, k)``.
+    Raises:
+        SpecError: for an unknown name, a missing or inconsistent order.
+
+    Example:
+        >>> resolve_statistic("V", 2)
+        (2, 2)
+        >>> resolve_statistic("K1")
+        (1, 1)
+    """
+    if order is not None and (isinstance(order, bool) or order < 0):
+        raise SpecError(f"--order: must be an int >= 0, got {order}.")
+    fam = FAMILIES.get(name)
+    if fam is None and name.startswith("kappa") and name[5:].isdigit():
+        fam = int(name[5:])
+    if fam is not None:
+        if order is None:
+            raise SpecError(f"--order: required with the statistic family {name!r} (the power of 1/n).")
+        kmin = _kmin(fam)
+        if order < kmin:
+            raise SpecError(f"--order: {name} (the cumulant kappa_{fam} of the kernel) starts at order {kmin}, got {order}.")
+        return fam, order
+    m, k = parse_statistic(name)
+    if order is not None and order != k:
+        raise SpecError(f"--order: {name} is the coefficient of 1/n^{k}; got --order {order}.")
+    return m, k

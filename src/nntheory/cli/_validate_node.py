@@ -1,0 +1,44 @@
+"""``nntheory validate node``: SO(2)-equivariant vs plain neural ODEs (first and second order)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from nntheory._io import atomic_write
+from nntheory.errors import SpecError
+
+
+def run_node_job(args) -> int:
+    """Equivariant vs plain NODEs (first and second order) trained on a sector, tested on rotations."""
+    from nntheory._version import __version__
+    from nntheory.validation import compare_nodes
+
+    for opt, val in (("--activation", args.activation), ("--depth", args.depth), ("--widths", args.widths), ("--arch", args.arch)):
+        if val is not None:
+            raise SpecError(f"{opt}: not used by 'validate node' (it takes --steps, --n-nets, --seed).")
+    steps = 300 if args.steps is None else args.steps
+    n_train = 32 if args.n_nets is None else args.n_nets
+    if steps < 10 or n_train < 4:
+        raise SpecError(f"--steps >= 10 and --n-nets (training trajectories) >= 4 required, got {steps}, {n_train}.")
+    t0 = time.time()
+    rows, lines, passed = {}, [], True
+    for order in (1, 2):
+        res = compare_nodes(order=order, n_train=n_train, steps=steps, seed=args.seed, verbose=True)
+        passed &= res.passed
+        lines.append(f"== order {order}: {'PASS' if res.passed else 'FAIL'} (plain - equivariant rotated-test MSE = "
+                     f"{res.gap:.3e} = {res.gap_in_se:.1f} combined SE)")
+        lines += res.table().splitlines()
+        rows[str(order)] = {"train_mse": res.train_mse, "test_mse": res.test_mse, "test_se": res.test_se,
+                            "gap_in_se": res.gap_in_se, "passed": res.passed, "settings": res.settings,
+                            "seconds": res.seconds}
+    table = "\n".join(lines)
+    print(table)
+    print(f"\nvalidate node: {'PASS' if passed else 'FAIL'} ({time.time() - t0:.0f} s); output in {args.out}/", file=sys.stderr)
+    atomic_write(os.path.join(args.out, "node.json"),
+                 json.dumps({"format_version": 1, "job": "node", "settings": {"nntheory": __version__, "seed": args.seed,
+                             "steps": steps, "n_train": n_train}, "passed": passed, "results": rows}, sort_keys=True, indent=1))
+    atomic_write(os.path.join(args.out, "node.txt"), table + "\n")
+    return 0 if passed else 1
