@@ -25,7 +25,7 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
-from nntheory.numerics.fixed_point._qnet import quantized_mlp  # noqa: E402
+from nntheory.numerics.fixed_point import quantized_mlp  # noqa: E402
 from nntheory.validation.fixed_point._cpp import cpp_compiler, hls4ml_templates  # noqa: E402
 from nntheory.validation.fixed_point._qat import digits_net  # noqa: E402
 

@@ -29,23 +29,29 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import mpmath
 import numpy as np
 import sympy as sp
 
-from nntheory.errors import SpecError
+from nntheory._checks import check_int
+from nntheory.errors import FixedPointError, SpecError
+from nntheory.numerics._export import FORMAT_VERSION as FORMAT_VERSION  # the one table format version
+from nntheory.numerics._export import provenance
+from nntheory.numerics._export import table_bytes as _table_bytes
 from nntheory.numerics.fixed_point._fixed import FixedType, fixed_type
 from nntheory.theory import Activation, activation as _activation
 from nntheory.theory._activations import z as _z
 
-__all__ = ["ActivationTable", "activation_table", "HLS4ML_RANGES"]
+__all__ = ["HLS4ML_RANGES", "ActivationTable", "activation_table", "table_bytes"]
 
 HLS4ML_RANGES = {"tanh": 4.0, "sigmoid": 8.0}
-FORMAT_VERSION = 1
+INDEX_RULE = "clip(trunc(x * table_size / (2 R)) + table_size / 2, 0, table_size - 1)"
 
 
 def _libm():
+    """glibc's libm through ``ctypes``, with ``tanhf`` and ``expf`` typed as single precision."""
     name = ctypes.util.find_library("m") or "libm.so.6"
     lib = ctypes.CDLL(name)
     for fn in ("tanhf", "expf"):
@@ -56,7 +62,12 @@ def _libm():
 
 @dataclass(frozen=True)
 class ActivationTable:
-    """An activation lookup table: ``codes`` of ``table_type``; see the module docstring."""
+    """An activation lookup table: ``codes`` of ``table_type``; see the module docstring.
+
+    Written by the one table writer (:func:`nntheory.numerics.write_table`, layout ``"codes"``).
+    """
+
+    export_layout: ClassVar[str] = "codes"
 
     activation: Activation
     input_type: FixedType
@@ -68,6 +79,7 @@ class ActivationTable:
 
     @property
     def values(self) -> np.ndarray:
+        """The float64 values of the entries (exact: ``code * 2^-F``)."""
         return np.asarray(self.table_type.values(self.codes))
 
     @property
@@ -135,89 +147,112 @@ class ActivationTable:
             bound = max(bound, abs(tv - fmax), abs(tv - fmin))
         return bound * (1 + 1e-12) + 1e-15
 
+    @property
+    def default_name(self) -> str:
+        """The C identifier prefix of the table's header, ``nntheory_<activation>_table``."""
+        return f"nntheory_{self.activation.name}_table"
+
+    def description(self) -> dict:
+        """Returns: the table's kind, parameters, conventions and dtype (JSON-ready), the body of :meth:`meta`."""
+        params = {"act": self.activation.name, "input_precision": str(self.input_type), "table_size": self.size,
+                  "table_precision": str(self.table_type), "mode": self.mode, "half_range": self.half_range}
+        return {"kind": "activation", "activation": self.activation.name, "expression": str(self.activation.expr),
+                "input_precision": str(self.input_type), "table_precision": str(self.table_type), "table_size": self.size,
+                "input_range": [-self.half_range, self.half_range], "mode": self.mode, "index": INDEX_RULE,
+                "dtype": "float64", "parameters": params,
+                "conventions": {"codes": "int64 codes of table_precision; value = code * 2^-(W-I)",
+                                "fixed_point": "ap_fixed<W,I,Q,O> as in the Xilinx ap_types headers (hls4ml 1.3.0)",
+                                "index": INDEX_RULE, "points": "x_i = -R + i * 2R / table_size"}}
+
     def meta(self) -> dict:
-        return {"format_version": FORMAT_VERSION, "kind": "activation", "activation": self.activation.name,
-                "expression": str(self.activation.expr), "input_precision": str(self.input_type),
-                "table_precision": str(self.table_type), "table_size": self.size, "input_range": [-self.half_range, self.half_range],
-                "mode": self.mode, "index": "clip(trunc(x * table_size / (2 R)) + table_size / 2, 0, table_size - 1)"}
+        """Returns: the provenance block the table files carry (:func:`nntheory.numerics._export.provenance`)."""
+        return provenance(self)
+
+
+def _check_table_args(a: Activation, table_size, mode: str, half_range) -> tuple[int, float]:
+    """Validates :func:`activation_table`'s arguments; returns ``(N, R)``."""
+    n = check_int(table_size, "table_size", lo=2, where="activation_table", error=FixedPointError)
+    if n & (n - 1):
+        raise FixedPointError(f"table_size must be a power of two >= 2 (hls4ml indexes with shifts), got {table_size!r}.")
+    if mode not in ("exact", "hls4ml"):
+        raise FixedPointError(f"mode must be 'exact' or 'hls4ml', got {mode!r}.")
+    if mode == "hls4ml":
+        if a.name not in HLS4ML_RANGES:
+            raise FixedPointError(f"mode 'hls4ml': hls4ml's own table code exists for {sorted(HLS4ML_RANGES)}, not {a.name!r}; "
+                                  f"use mode 'exact'.")
+        if half_range not in (None, HLS4ML_RANGES[a.name]):
+            raise FixedPointError(f"mode 'hls4ml': the {a.name} range is fixed at +-{HLS4ML_RANGES[a.name]}, got {half_range}.")
+    R = float(half_range if half_range is not None else HLS4ML_RANGES.get(a.name, 8.0))
+    if not (np.isfinite(R) and R > 0 and float(np.log2(R)).is_integer()):
+        raise FixedPointError(f"input range: the half range R must be a power of two (got {half_range!r}).")
+    return n, R
+
+
+def _hls4ml_codes(a: Activation, tt: FixedType, N: int, R: float) -> np.ndarray:
+    """The entries hls4ml computes at run time (single precision, glibc), converted to ``tt``."""
+    lib = _libm()
+    pts = np.float32([np.float32(2 * R * (i - N / 2.0) / N) for i in range(N)])
+    if a.name == "tanh":
+        vals = np.array([lib.tanhf(float(p)) for p in pts], dtype=np.float64)
+    else:
+        vals = np.array([float(np.float32(1.0 / float(np.float32(1 + np.float32(lib.expf(float(-p))))))) for p in pts])
+    return np.asarray(tt.quantize(vals))
+
+
+def _exact_codes(a: Activation, tt: FixedType, N: int, R: float) -> np.ndarray:
+    """The entries correctly rounded (nearest, ties to even) in ``tt``, from mpmath at 60 digits."""
+    f = sp.lambdify(_z, a.expr, "mpmath")
+    rn = tt.with_modes(rounding="RND_CONV")
+    codes = np.empty(N, dtype=np.int64)
+    with mpmath.workdps(60):
+        for i in range(N):
+            v = f(mpmath.mpf(-R) + mpmath.mpf(2 * R) * i / N)
+            codes[i] = _round_mp(v, rn)
+    return codes
 
 
 def activation_table(act, *, input_precision="ap_fixed<16,6>", table_size: int = 1024, table_precision="ap_fixed<18,8>",
                      mode: str = "exact", half_range: float | None = None) -> ActivationTable:
-    """Build the table of ``act`` (a name or an :class:`~nntheory.theory.Activation`); see the module docstring."""
+    """Build the lookup table of an activation; see the module docstring.
+
+    Args:
+        act: an activation name or an :class:`~nntheory.theory.Activation`.
+        input_precision: the type of the inputs (``ap_fixed<W,I,Q,O>`` spelling or a ``FixedType``).
+        table_size: the number of entries, a power of two >= 2.
+        table_precision: the type of the entries.
+        mode: ``"exact"`` (correctly rounded) or ``"hls4ml"`` (hls4ml's own numbers, tanh and sigmoid only).
+        half_range: ``R``, a power of two (default: hls4ml's 4 for tanh, 8 otherwise; fixed in mode ``"hls4ml"``).
+    Returns:
+        The :class:`ActivationTable`.
+    Raises:
+        FixedPointError: for a bad size, mode, range or type.
+    """
     a = _activation(act)
     tin, tt = fixed_type(input_precision), fixed_type(table_precision)
-    if isinstance(table_size, bool) or not isinstance(table_size, (int, np.integer)) or table_size < 2 or table_size & (table_size - 1):
-        raise SpecError(f"table_size must be a power of two >= 2 (hls4ml indexes with shifts), got {table_size!r}.")
-    if mode not in ("exact", "hls4ml"):
-        raise SpecError(f"mode must be 'exact' or 'hls4ml', got {mode!r}.")
-    if mode == "hls4ml":
-        if a.name not in HLS4ML_RANGES:
-            raise SpecError(f"mode 'hls4ml': hls4ml's own table code exists for {sorted(HLS4ML_RANGES)}, not {a.name!r}; use mode 'exact'.")
-        if half_range not in (None, HLS4ML_RANGES[a.name]):
-            raise SpecError(f"mode 'hls4ml': the {a.name} range is fixed at +-{HLS4ML_RANGES[a.name]}, got {half_range}.")
-    R = float(half_range if half_range is not None else HLS4ML_RANGES.get(a.name, 8.0))
-    if not (np.isfinite(R) and R > 0 and float(np.log2(R)).is_integer()):
-        raise SpecError(f"input range: the half range R must be a power of two (got {half_range!r}).")
-    N = int(table_size)
-    if mode == "hls4ml":
-        lib = _libm()
-        pts = np.float32([np.float32(2 * R * (i - N / 2.0) / N) for i in range(N)])
-        if a.name == "tanh":
-            vals = np.array([lib.tanhf(float(p)) for p in pts], dtype=np.float64)
-        else:
-            vals = np.array([float(np.float32(1.0 / float(np.float32(1 + np.float32(lib.expf(float(-p))))))) for p in pts])
-        codes = np.asarray(tt.quantize(vals))
-    else:
-        z = _z
-        f = sp.lambdify(z, a.expr, "mpmath")
-        rn = tt.with_modes(rounding="RND_CONV")
-        codes = np.empty(N, dtype=np.int64)
-        with mpmath.workdps(60):
-            for i in range(N):
-                v = f(mpmath.mpf(-R) + mpmath.mpf(2 * R) * i / N)
-                codes[i] = _round_mp(v, rn)
+    N, R = _check_table_args(a, table_size, mode, half_range)
+    codes = _hls4ml_codes(a, tt, N, R) if mode == "hls4ml" else _exact_codes(a, tt, N, R)
     return ActivationTable(a, tin, tt, N, R, mode, codes)
 
 
 def _round_mp(v, t: FixedType) -> int:
     """Correct rounding (nearest, ties to even) of the mpmath number ``v`` into ``t``, saturating."""
-    y = v * mpmath.mpf(2) ** t.frac
-    q = int(mpmath.nint(y))  # nearest, ties to even
+    from nntheory.numerics._rounding import round_mpf_to_grid
+
+    q = round_mpf_to_grid(v, t.frac)  # nearest code, ties to even (exact on the mpf's dyadic value)
     return max(t.min_code, min(t.max_code, q))
 
 
 def table_bytes(table: ActivationTable, fmt: str, *, name: str | None = None) -> bytes:
-    """The table as ``json`` (``{"meta": {...}, "table": [...], "codes": [...]}``), ``npz`` (no pickles: codes,
-    values and the metadata as JSON text) or ``c-header`` (codes and exact hexadecimal float values)."""
-    import io
-    import json
-    import re as _re
+    """The table's file in format ``fmt`` through the one table writer (:func:`nntheory.numerics.table_bytes`).
 
-    meta = table.meta()
-    vals = table.values
-    if fmt == "json":
-        return (json.dumps({"meta": meta, "table": [float(v) for v in vals], "codes": [int(c) for c in table.codes]},
-                           indent=1) + "\n").encode()
-    if fmt == "npz":
-        buf = io.BytesIO()
-        np.savez(buf, codes=table.codes.astype(np.int64), values=vals.astype(np.float64), meta=np.array(json.dumps(meta, sort_keys=True)))
-        return buf.getvalue()
-    if fmt == "c-header":
-        ident = name or f"nntheory_{table.activation.name}_table"
-        if not _re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", ident):
-            raise SpecError(f"--name: not a C identifier: {ident!r}.")
-        guard = ident.upper() + "_H"
-        ctype = "int64_t" if table.table_type.width > 32 else "int32_t"
-        lines = ["/* Generated by nntheory: activation lookup table. Do not edit.", *[f" * {k}: {v}" for k, v in sorted(meta.items())],
-                 f" * value = code * 2^-{table.table_type.frac}; the C type of an entry is {table.table_type}.", " */",
-                 f"#ifndef {guard}", f"#define {guard}", "#include <stdint.h>", "",
-                 f"#define {ident.upper()}_SIZE {table.size}", f"#define {ident.upper()}_FRAC_BITS {table.table_type.frac}",
-                 f"#define {ident.upper()}_HALF_RANGE {float(table.half_range).hex()}", "",
-                 f"static const {ctype} {ident}_codes[{table.size}] = {{"]
-        lines += ["    " + ", ".join(str(int(c)) for c in table.codes[i : i + 12]) + "," for i in range(0, table.size, 12)]
-        lines += ["};", "", f"static const double {ident}_values[{table.size}] = {{"]
-        lines += ["    " + ", ".join(float(v).hex() for v in vals[i : i + 6]) + "," for i in range(0, table.size, 6)]
-        lines += ["};", "", f"#endif /* {guard} */", ""]
-        return "\n".join(lines).encode()
-    raise SpecError(f"--format: must be json, npz or c-header, got {fmt!r}.")
+    Args:
+        table: the activation table.
+        fmt: ``json`` (``{"meta": {...}, "table": [...], "codes": [...]}``), ``npz`` (no pickles: ``codes``,
+            ``values`` and the metadata as JSON text) or ``c-header`` (codes and exact hexadecimal float values).
+        name: the C identifier prefix (default ``nntheory_<activation>_table``).
+    Returns:
+        The bytes (deterministic).
+    Raises:
+        SpecError: for an unknown format or a name that is not a C identifier.
+    """
+    return _table_bytes(table, fmt, name=name)

@@ -53,13 +53,13 @@ from scipy.special import ndtr
 
 from nntheory.errors import SpecError
 from nntheory.numerics.fixed_point._fixed import FixedType
-from nntheory.numerics.fixed_point._qnet import QActivation, QDense, QuantizedMLP
+from nntheory.numerics.fixed_point._float_activations import float_activation
+from nntheory.numerics.fixed_point._qlayers import QActivation, QDense
+from nntheory.numerics.fixed_point._qnet import QuantizedMLP
 from nntheory.theory.fixed_point._quantized import overflow_rate, smallest_safe_integer_bits
 
 __all__ = ["QuantizedTheory", "quantized_theory", "weight_error_moments"]
 
-_FLOAT = {"relu": lambda z: np.maximum(z, 0.0), "linear": lambda z: z, "tanh": np.tanh,
-          "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(40)
 _GH_W = _GH_W / _GH_W.sum()
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(4)
@@ -175,16 +175,8 @@ def _moments(steps, sig, mu_u: float, K: float, Ku: float, Kzu: float):
     return float((w * v).sum()), float((w * v * v).sum()), float((w * v * Es).sum())
 
 
-def quantized_theory(net: QuantizedMLP, x0, *, C_W: float, C_b: float, float_activations=None) -> QuantizedTheory:
-    """Run the recursion of the module docstring for ``net`` (dense layers, each optionally followed by relu, linear,
-    tanh or sigmoid; a final softmax is ignored) on the input ``x0`` ``[n_in]``.
-
-    ``float_activations``: the float twin's activation after each dense layer (default: the deployed kind;
-    ``None`` entries for none).
-    """
-    from nntheory.numerics.finite_width._recursions import compile_recursion
-    from nntheory.theory import activation, finite_width_recursion
-
+def _check_theory_args(net: QuantizedMLP, x0, C_W, C_b, float_activations):
+    """Validates the arguments of :func:`quantized_theory`; returns ``(x0, [(dense, act)], float kinds)``."""
     x0 = np.asarray(x0, np.float64)
     if x0.shape != (net.n_in,):
         raise SpecError(f"quantized_theory: x0 must have shape ({net.n_in},), got {x0.shape}.")
@@ -203,57 +195,91 @@ def quantized_theory(net: QuantizedMLP, x0, *, C_W: float, C_b: float, float_act
         if d.accum.frac < tin.frac + d.weight.frac or d.accum.frac < d.bias.frac:
             raise SpecError(f"quantized_theory: accum {d.accum} must keep the products' {tin.frac + d.weight.frac} fractional "
                             f"bits (accumulator rounding is not modelled).")
+    return x0, pairs, fl
 
-    # the float twin's kernel and vertex, through the compiled symbolic recursion
-    widths = [net.n_in] + [d.n_out for d, _ in pairs]
-    L = len(pairs)
-    KV = []
+
+def _float_twin(x0, widths: list[int], fl: list, C_W: float, C_b: float) -> tuple[np.ndarray, np.ndarray]:
+    """The float twin's kernel ``K`` and vertex ``V`` per dense layer, through the compiled symbolic recursion."""
+    from nntheory.numerics.finite_width._recursions import compile_recursion
+    from nntheory.theory import activation, finite_width_recursion
+
+    L = len(widths) - 1
     hidden = fl[:-1]
     if L > 1 and len(set(hidden)) > 1:
         raise SpecError("quantized_theory: the hidden activations must all be the same kind (one recursion).")
     act_name = hidden[0] if L > 1 else "linear"
     rec = compile_recursion(finite_width_recursion(activation("linear" if act_name is None else act_name)))
     ratios = np.array([widths[l + 1] / widths[l] for l in range(1, L)] or [1.0])
-    stats = rec(np.array([[x0 @ x0 / net.n_in]]), depth=L, C_W=C_W, C_b=C_b, ratios=ratios)
-    Ks = np.asarray(stats["K"]).reshape(L, -1)[:, 0]
-    Vs = np.asarray(stats["V"]).reshape(L, -1)[:, 0]
+    stats = rec(np.array([[x0 @ x0 / widths[0]]]), depth=L, C_W=C_W, C_b=C_b, ratios=ratios)
+    return np.asarray(stats["K"]).reshape(L, -1)[:, 0], np.asarray(stats["V"]).reshape(L, -1)[:, 0]
 
+
+def _param_moments(dense: QDense, n_prev: int, C_W: float, C_b: float):
+    """Weight and bias error moments of a dense layer: ``(Ee, Ee2, EWe), (Eb, Eb2, Ebb)``."""
+    w = weight_error_moments(dense.weight, np.sqrt(C_W / n_prev))
+    b = weight_error_moments(dense.bias, np.sqrt(C_b)) if C_b > 0 else (0.0, 0.0, 0.0)
+    return w, b
+
+
+def _first_layer(net: QuantizedMLP, dense: QDense, x0, C_W: float, C_b: float):
+    """``(m, S, Kee, Kze)`` of the first dense layer: the input is fixed, the error is independent per neuron."""
     xq = np.asarray(net.input_type.represent(x0))
-    out = {k: np.zeros(L) for k in ("bias", "var_independent", "var_common", "cov_z_error", "accum_mean", "accum_var")}
-    # first layer: the input is fixed, the error is independent per neuron
-    d0 = pairs[0][0]
-    s0 = np.sqrt(C_W / net.n_in)
-    Ee, Ee2, EWe = weight_error_moments(d0.weight, s0)
-    Eb, Eb2, Ebb = weight_error_moments(d0.bias, np.sqrt(C_b)) if C_b > 0 else (0.0, 0.0, 0.0)
-    m, S = Eb + Ee * xq.sum(), 0.0
+    (Ee, Ee2, EWe), (Eb, Eb2, Ebb) = _param_moments(dense, net.n_in, C_W, C_b)
+    m = Eb + Ee * xq.sum()
     Kee = (Eb2 - Eb**2) + C_W * np.sum((xq - x0) ** 2) / net.n_in + (Ee2 - Ee**2) * xq @ xq + 2 * EWe * (xq - x0) @ xq
     Kze = Ebb + C_W * x0 @ (xq - x0) / net.n_in + EWe * x0 @ xq
+    return m, 0.0, Kee, Kze
+
+
+def _next_layer(net, d, act, nxt, sig, state, K: float, V: float, n_prev: int, n: int, C_W: float, C_b: float):
+    """One step of the recursion (module docstring): ``(m, S, Kee, Kze)`` of dense layer ``nxt`` from those of ``d``."""
+    m, S, Kee, Kze = state
+    Kt = K + 2 * Kze + Kee + S
+    su = np.sqrt(Kt)
+    steps = _deployed_steps(net, d, act, m - 13 * su, m + 13 * su)
+    A, B, C = _moments(steps, sig, m, K, Kt, K + Kze)
+    h = 1e-3 * su
+    dA_dm = (_moments(steps, sig, m + h, K, Kt, K + Kze)[0] - _moments(steps, sig, m - h, K, Kt, K + Kze)[0]) / (2 * h)
+    hk = 1e-3 * Kt
+    dA_dK = (_moments(steps, sig, m, K + hk, Kt + hk, K + Kze + hk)[0]
+             - _moments(steps, sig, m, K - hk, Kt - hk, K + Kze - hk)[0]) / (2 * hk)
+    Es2 = float((sig(np.sqrt(K) * _GH_X) ** 2 * _GH_W).sum())
+    (Ee, Ee2, EWe), (Eb, Eb2, Ebb) = _param_moments(nxt, n, C_W, C_b)
+    var_x_given_c = B - A * A - dA_dm**2 * S
+    m_next = Eb + n * Ee * A
+    S_next = Ee**2 * (n * var_x_given_c + n * n * dA_dm**2 * S + n * n * dA_dK**2 * V / n_prev)
+    Kee = (Eb2 - Eb**2) + C_W * (B - 2 * C + Es2) + n * (Ee2 - Ee**2) * B + 2 * n * EWe * (B - C)
+    Kze = Ebb + C_W * (C - Es2) + n * EWe * C
+    return m_next, S_next, Kee, Kze
+
+
+def quantized_theory(net: QuantizedMLP, x0, *, C_W: float, C_b: float, float_activations=None) -> QuantizedTheory:
+    """Run the recursion of the module docstring for ``net`` on the input ``x0``.
+
+    Args:
+        net: dense layers, each optionally followed by relu, linear, tanh or sigmoid (a final softmax is ignored).
+        x0: the input ``[n_in]``.
+        C_W, C_b: the float twin's weight and bias variances (weights ``N(0, C_W / n_prev)``).
+        float_activations: the float twin's activation after each dense layer (default: the deployed kind;
+            ``None`` entries for none).
+    Returns:
+        The :class:`QuantizedTheory`, per dense layer.
+    Raises:
+        SpecError: for bad arguments, mixed hidden activations, or an accumulator that drops product bits.
+    """
+    x0, pairs, fl = _check_theory_args(net, x0, C_W, C_b, float_activations)
+    widths = [net.n_in] + [d.n_out for d, _ in pairs]
+    L = len(pairs)
+    Ks, Vs = _float_twin(x0, widths, fl, C_W, C_b)
+    out = {k: np.zeros(L) for k in ("bias", "var_independent", "var_common", "cov_z_error", "accum_mean", "accum_var")}
+    state = _first_layer(net, pairs[0][0], x0, C_W, C_b)
     for l, (d, act) in enumerate(pairs):
-        K = Ks[l]
-        Kt = K + 2 * Kze + Kee + S
+        m, S, Kee, Kze = state
+        Kt = Ks[l] + 2 * Kze + Kee + S
         for key, v in (("bias", m), ("var_independent", Kee), ("var_common", S), ("cov_z_error", Kze), ("accum_mean", m), ("accum_var", Kt)):
             out[key][l] = v
         if l == L - 1:
             break
-        sig = _FLOAT[fl[l] or "linear"]
-        su = np.sqrt(Kt)
-        steps = _deployed_steps(net, d, act, m - 13 * su, m + 13 * su)
-        A, B, C = _moments(steps, sig, m, K, Kt, K + Kze)
-        h = 1e-3 * su
-        dA_dm = (_moments(steps, sig, m + h, K, Kt, K + Kze)[0] - _moments(steps, sig, m - h, K, Kt, K + Kze)[0]) / (2 * h)
-        hk = 1e-3 * Kt
-        dA_dK = (_moments(steps, sig, m, K + hk, Kt + hk, K + Kze + hk)[0]
-                 - _moments(steps, sig, m, K - hk, Kt - hk, K + Kze - hk)[0]) / (2 * hk)
-        Es2 = float((sig(np.sqrt(K) * _GH_X) ** 2 * _GH_W).sum())
-        n = widths[l + 1]
-        nxt = pairs[l + 1][0]
-        s = np.sqrt(C_W / n)
-        Ee, Ee2, EWe = weight_error_moments(nxt.weight, s)
-        Eb, Eb2, Ebb = weight_error_moments(nxt.bias, np.sqrt(C_b)) if C_b > 0 else (0.0, 0.0, 0.0)
-        var_x_given_c = B - A * A - dA_dm**2 * S
-        m_next = Eb + n * Ee * A
-        S_next = Ee**2 * (n * var_x_given_c + n * n * dA_dm**2 * S + n * n * dA_dK**2 * Vs[l] / widths[l])
-        Kee = (Eb2 - Eb**2) + C_W * (B - 2 * C + Es2) + n * (Ee2 - Ee**2) * B + 2 * n * EWe * (B - C)
-        Kze = Ebb + C_W * (C - Es2) + n * EWe * C
-        m, S = m_next, S_next
+        sig = float_activation(fl[l] or "linear", backend="numpy")
+        state = _next_layer(net, d, act, pairs[l + 1][0], sig, state, Ks[l], Vs[l], widths[l], widths[l + 1], C_W, C_b)
     return QuantizedTheory(net, Ks, Vs, np.array(widths[:-1], float), **out)

@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import sympy
 
-__all__ = ["rounding_noise", "overflow_probability", "overflow_rate", "smallest_safe_integer_bits", "ROUNDING_NOISE_MODES"]
+from nntheory._checks import check_int
+from nntheory.errors import FixedPointError
+
+__all__ = ["ROUNDING_NOISE_MODES", "overflow_probability", "overflow_rate", "rounding_noise", "smallest_safe_integer_bits"]
 
 ROUNDING_NOISE_MODES = ("TRN", "RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV")
 
@@ -39,11 +42,10 @@ K, V, n, a, m = sympy.symbols("K V n a m", real=True)
 
 def rounding_noise(frac_bits: int, rounding: str = "TRN") -> tuple[sympy.Expr, sympy.Expr]:
     """Exact ``(mean, variance)`` of the rounding error of a type with ``frac_bits`` fractional bits."""
-    if isinstance(frac_bits, bool) or not isinstance(frac_bits, int):
-        raise ValueError(f"rounding_noise: frac_bits must be an integer, got {frac_bits!r}.")
+    frac_bits = check_int(frac_bits, "frac_bits", where="rounding_noise", error=FixedPointError)
     r = str(rounding).upper().removeprefix("AP_")
     if r not in ROUNDING_NOISE_MODES:
-        raise ValueError(f"rounding_noise: rounding must be one of {', '.join('AP_' + x for x in ROUNDING_NOISE_MODES)} "
+        raise FixedPointError(f"rounding_noise: rounding must be one of {', '.join('AP_' + x for x in ROUNDING_NOISE_MODES)} "
                          f"(AP_TRN_ZERO's error depends on the sign of the value), got {rounding!r}.")
     d = sympy.Integer(2) ** (-frac_bits)
     return (-d / 2 if r == "TRN" else sympy.Integer(0)), d**2 / 12
@@ -52,7 +54,7 @@ def rounding_noise(frac_bits: int, rounding: str = "TRN") -> tuple[sympy.Expr, s
 def overflow_probability(order: int = 1) -> sympy.Expr:
     """:math:`P_\\text{ovf}` in the symbols ``K, V, n, a, m`` to ``order`` in 1/n (0 or 1); see the module."""
     if order not in (0, 1):
-        raise ValueError(f"overflow_probability: order must be 0 or 1, got {order!r}.")
+        raise FixedPointError(f"overflow_probability: order must be 0 or 1, got {order!r}.")
     G = sympy.Symbol("G", positive=True)
     f = (sympy.erfc((a - m) / sympy.sqrt(2 * G)) + sympy.erfc((a + m) / sympy.sqrt(2 * G))) / 2
     out = f.subs(G, K)
@@ -70,9 +72,9 @@ def overflow_rate(integer_bits: int, K_value: float, V_value: float = 0.0, width
     import mpmath
 
     if not K_value > 0:
-        raise ValueError(f"overflow_rate: K must be positive, got {K_value!r}.")
+        raise FixedPointError(f"overflow_rate: K must be positive, got {K_value!r}.")
     if method not in ("gamma", "expansion"):
-        raise ValueError(f"overflow_rate: method must be 'gamma' or 'expansion', got {method!r}.")
+        raise FixedPointError(f"overflow_rate: method must be 'gamma' or 'expansion', got {method!r}.")
     finite = width is not None and V_value > 0
     with mpmath.workdps(30):
         A, M, Kv = mpmath.mpf(2) ** (integer_bits - 1), mpmath.mpf(mean), mpmath.mpf(K_value)
@@ -101,8 +103,8 @@ def smallest_safe_integer_bits(K_value: float, V_value: float = 0.0, width: floa
                                rate: float = 1e-6, method: str = "gamma") -> int:
     """The smallest integer width :math:`I` (sign bit included) whose predicted overflow rate is at most ``rate``."""
     if not 0 < rate < 1:
-        raise ValueError(f"smallest_safe_integer_bits: rate must be in (0, 1), got {rate!r}.")
+        raise FixedPointError(f"smallest_safe_integer_bits: rate must be in (0, 1), got {rate!r}.")
     for bits in range(-16, 64):
         if overflow_rate(bits, K_value, V_value, width, mean, method) <= rate:
             return bits
-    raise ValueError("smallest_safe_integer_bits: no width up to 63 integer bits is safe; is K finite?")
+    raise FixedPointError("smallest_safe_integer_bits: no width up to 63 integer bits is safe; is K finite?")

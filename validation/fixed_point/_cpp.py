@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nntheory.errors import SpecError
+from nntheory.errors import HarnessError, SpecError
 from nntheory.numerics.fixed_point._fixed import FixedType
 
-__all__ = ["hls4ml_templates", "cpp_compiler", "FixedHarness", "ActivationHarness"]
+__all__ = ["ActivationHarness", "FixedHarness", "cpp_compiler", "hls4ml_templates"]
 
 
 def hls4ml_templates() -> Path | None:
@@ -33,6 +33,7 @@ def hls4ml_templates() -> Path | None:
 
 
 def cpp_compiler() -> str | None:
+    """Returns: the path of the C++ compiler (``$CXX``, default ``g++``), or None if it is not on the PATH."""
     return shutil.which(os.environ.get("CXX", "g++"))
 
 
@@ -43,7 +44,7 @@ def _cpp_type(t: FixedType) -> str:
 def _compile(source: str, tag: str) -> Path:
     templates, cxx = hls4ml_templates(), cpp_compiler()
     if templates is None or cxx is None:
-        raise SpecError("C++ harness: needs hls4ml (pip install 'nntheory[fpga]') and g++.")
+        raise HarnessError("C++ harness: needs hls4ml (pip install 'nntheory[fpga]') and g++.")
     key = hashlib.sha256((source + str(templates)).encode()).hexdigest()[:16]
     cache = Path(os.environ.get("NNTHEORY_CACHE", Path(tempfile.gettempdir()) / "nntheory-cpp"))
     cache.mkdir(parents=True, exist_ok=True)
@@ -56,7 +57,7 @@ def _compile(source: str, tag: str) -> Path:
     cmd = [cxx, "-O1", "-std=c++14", "-w", f"-I{templates / 'ap_types'}", f"-I{templates / 'nnet_utils'}", str(src), "-o", str(tmp)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
-        raise RuntimeError(f"C++ harness: g++ failed:\n{r.stderr[-4000:]}")
+        raise HarnessError(f"C++ harness: g++ failed:\n{r.stderr[-4000:]}")
     os.replace(tmp, exe)  # atomic: a concurrent build never sees half a binary
     return exe
 
@@ -67,7 +68,7 @@ def _request(exe: Path, case: int, x) -> np.ndarray:
     req = np.array([case], np.int32).tobytes() + np.array([x.size], np.int64).tobytes() + x.tobytes()
     r = subprocess.run([str(exe)], input=req, capture_output=True)
     if r.returncode:
-        raise RuntimeError(f"C++ harness {exe.name} failed (exit {r.returncode}): {r.stderr.decode()[-2000:]}")
+        raise HarnessError(f"C++ harness {exe.name} failed (exit {r.returncode}): {r.stderr.decode()[-2000:]}")
     return np.frombuffer(r.stdout, dtype=np.uint64).copy()
 
 

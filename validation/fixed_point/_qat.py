@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nntheory._checks import check_int
 from nntheory.errors import SpecError
 from nntheory.numerics.fixed_point._fixed import FixedType, code_values, quantize_codes
-from nntheory.numerics.fixed_point._qnet import QDense, QuantizedMLP, float_activation
+from nntheory.numerics.fixed_point._float_activations import float_activation
+from nntheory.numerics.fixed_point._qnet import QDense, QuantizedMLP
 
-__all__ = ["fake_quant", "qat_forward", "train_qat", "QATResult", "digits_pixels"]
+__all__ = ["QATResult", "digits_net", "digits_pixels", "fake_quant", "qat_forward", "train_qat"]
 
 
 def fake_quant(x, t: FixedType):
@@ -57,6 +59,9 @@ def qat_forward(net: QuantizedMLP, params, x, *, quantize: bool = True):
 
 @dataclass(frozen=True)
 class QATResult:
+    """The outcome of :func:`train_qat`: the ``net``, its trained ``params`` (float64 ``(W, b)``, on their grids after
+    QAT), the loss of every step and the accuracy on the training set; :attr:`param_codes` are the parameters' codes."""
+
     net: QuantizedMLP
     params: list = field(repr=False)  # float64 (W, b) on their grids
     losses: np.ndarray = field(repr=False)
@@ -64,6 +69,7 @@ class QATResult:
 
     @property
     def param_codes(self):
+        """Returns: the codes of :attr:`params` (``(W codes, b codes)`` per dense layer)."""
         return self.net.quantize_params(self.params)
 
 
@@ -87,32 +93,27 @@ def _project(net: QuantizedMLP, params):
     return out
 
 
-def train_qat(net: QuantizedMLP, X, y, *, steps: int = 600, learning_rate: float = 3e-3, batch: int = 256, seed: int = 0,
-              quantize: bool = True, progress=None) -> QATResult:
-    """Adam on the cross-entropy of ``qat_forward`` (minibatches of ``batch``); labels ``y`` in ``[0, n_out)``.
-
-    ``quantize=False`` trains the float twin (same architecture, no fake quantisation); its parameters are then
-    not on the grids (quantise them with :meth:`QuantizedMLP.quantize_params` for post-training quantisation).
-    """
-    import jax
-    import jax.numpy as jnp
-    import optax
-
+def _check_qat_args(net: QuantizedMLP, X, y, steps, batch, learning_rate):
+    """Validates the arguments of :func:`train_qat`; returns ``(X, y, steps, batch)``."""
     X, y = np.asarray(X, np.float64), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != net.n_in:
         raise SpecError(f"train_qat: X must have shape [n, {net.n_in}], got {X.shape}.")
     if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= net.n_out:
         raise SpecError(f"train_qat: y must be {X.shape[0]} integer labels in [0, {net.n_out}).")
-    for name, v, lo in (("steps", steps, 1), ("batch", batch, 1)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise SpecError(f"train_qat: {name} must be a positive integer, got {v!r}.")
+    steps = check_int(steps, "steps", lo=1, where="train_qat")
+    batch = check_int(batch, "batch", lo=1, where="train_qat")
     if not (np.isfinite(learning_rate) and learning_rate > 0):
         raise SpecError(f"train_qat: learning_rate must be positive, got {learning_rate!r}.")
-    key = jax.random.key(seed)
-    key, k0 = jax.random.split(key)
-    params = _init(net, k0)
-    opt = optax.adam(learning_rate)
-    state = opt.init(params)
+    return X, y, steps, batch
+
+
+def _adam_step(net: QuantizedMLP, opt, X, y, batch: int, quantize: bool):
+    """The jitted step ``(params, opt state, key) -> (params, opt state, loss)`` on a random minibatch."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    Xj, yj = jnp.asarray(X), jnp.asarray(y)
 
     def loss_fn(p, xb, yb):
         logits = qat_forward(net, p, xb, quantize=quantize)
@@ -126,7 +127,39 @@ def train_qat(net: QuantizedMLP, X, y, *, steps: int = 600, learning_rate: float
         p = optax.apply_updates(p, u)
         return (_project(net, p) if quantize else p), s, l
 
-    Xj, yj = jnp.asarray(X), jnp.asarray(y)
+    return step
+
+
+def train_qat(net: QuantizedMLP, X, y, *, steps: int = 600, learning_rate: float = 3e-3, batch: int = 256, seed: int = 0,
+              quantize: bool = True, progress=None, key=None) -> QATResult:
+    """Adam on the cross-entropy of ``qat_forward`` (minibatches of ``batch``); labels ``y`` in ``[0, n_out)``.
+
+    ``quantize=False`` trains the float twin (same architecture, no fake quantisation); its parameters are then
+    not on the grids (quantise them with :meth:`QuantizedMLP.quantize_params` for post-training quantisation).
+
+    Args:
+        net: the network to train.
+        X, y: inputs ``[n, n_in]`` and integer labels ``[n]``.
+        steps, learning_rate, batch: Adam's steps, step size and minibatch size.
+        seed: the seed of the JAX random key (initialisation and minibatches), used when ``key`` is None.
+        quantize: train with fake quantisation (QAT) or the float twin.
+        progress: called as ``progress(step, steps, loss)`` ten times during training, or None.
+        key: the JAX random key (default: ``jax.random.key(seed)``).
+    Returns:
+        The :class:`QATResult`.
+    Raises:
+        SpecError: for inputs or labels of the wrong shape, or bad hyperparameters.
+    """
+    import jax
+    import optax
+
+    X, y, steps, batch = _check_qat_args(net, X, y, steps, batch, learning_rate)
+    key = jax.random.key(seed) if key is None else key
+    key, k0 = jax.random.split(key)
+    params = _init(net, k0)
+    opt = optax.adam(learning_rate)
+    state = opt.init(params)
+    step = _adam_step(net, opt, X, y, batch, quantize)
     losses = np.empty(steps)
     for i in range(steps):
         key, k = jax.random.split(key)

@@ -14,16 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nntheory.errors import SpecError
+from nntheory._checks import check_int
 from nntheory.numerics.fixed_point._fixed import code_values, quantize_codes
-from nntheory.numerics.fixed_point._qnet import QuantizedMLP, float_activation
+from nntheory.numerics.fixed_point._float_activations import float_activation
+from nntheory.numerics.fixed_point._qnet import QuantizedMLP
 from nntheory.validation._estimators import Estimate, jackknife
 
-__all__ = ["QuantizedEnsemble", "quantized_ensemble", "compare_quantized"]
+__all__ = ["QuantizedEnsemble", "compare_quantized", "quantized_ensemble"]
+
 
 @dataclass(frozen=True)
 class QuantizedEnsemble:
-    """Per dense layer: ``bias`` and ``error_var`` of :math:`\\delta = \\tilde z - z`, ``accum_var`` of
+    """Monte Carlo estimates per dense layer: ``bias`` and ``error_var`` of :math:`\\delta = \\tilde z - z`, ``accum_var`` of
     :math:`\\tilde z`, ``overflow[I]`` rates; every entry an :class:`Estimate` (value, standard error)."""
 
     n_nets: int
@@ -33,27 +35,12 @@ class QuantizedEnsemble:
     overflow: list  # per layer: {integer_bits: Estimate}
 
 
-def quantized_ensemble(net: QuantizedMLP, x0, *, C_W: float, C_b: float, n_nets: int, seed: int = 0,
-                       integer_bits=(), chunk: int = 256, float_activations=None) -> QuantizedEnsemble:
-    """Sample ``n_nets`` networks; ``integer_bits``: a list (one per dense layer) of integer widths to count
-    overflows for (or one list for all)."""
+def _sampler(net: QuantizedMLP, x0, dense: list[int], fns: list, bits: list, C_W: float, C_b: float):
+    """The per-network statistics of one random key: per dense layer ``(E d, E d^2, E zt, E zt^2, overflow rates)``."""
     import jax
     import jax.numpy as jnp
 
-    if n_nets < 2 or isinstance(n_nets, bool):
-        raise SpecError(f"quantized_ensemble: n_nets must be >= 2 (standard errors), got {n_nets!r}.")
-    x0 = jnp.asarray(np.asarray(x0, np.float64))
-    blocks = net.blocks()
-    dense = [k for k, _, _ in blocks]
-    L = len(dense)
-    fl = list(float_activations) if float_activations is not None else [a.kind if a is not None else None for _, _, a in blocks]
-    fns = [float_activation(f) for f in fl]
-    bits = list(integer_bits)
-    if bits and not isinstance(bits[0], (list, tuple)):
-        bits = [bits] * L
-    bits = bits or [[]] * L
-    shapes = net.shapes()
-    in_types = net.input_types()
+    L, shapes, in_types = len(dense), net.shapes(), net.input_types()
 
     def one(key):
         keys = jax.random.split(key, 2 * L)
@@ -74,23 +61,63 @@ def quantized_ensemble(net: QuantizedMLP, x0, *, C_W: float, C_b: float, n_nets:
             h = fns[l](z)
         return res
 
-    batched = jax.jit(jax.vmap(one))
-    keys = jax.random.split(jax.random.key(seed), n_nets)
-    parts = [jax.tree_util.tree_map(np.asarray, batched(keys[s : s + chunk])) for s in range(0, n_nets, chunk)]
-    per = [tuple(np.concatenate([p[l][j] for p in parts]) for j in range(5)) for l in range(L)]
+    return one
 
-    def var_stat(s1, s2, N):
-        return s2 / N - (s1 / N) ** 2
 
+def _var_stat(s1, s2, N):
+    return s2 / N - (s1 / N) ** 2
+
+
+def _estimates(per: list, bits: list, n_nets: int) -> QuantizedEnsemble:
+    """Estimates with standard errors over networks from the per-network statistics ``per`` (one tuple per layer)."""
     bias, ev, av, ov = [], [], [], []
-    for l in range(L):
-        d1, d2, a1, a2, o = per[l]
+    for l, (d1, d2, a1, a2, o) in enumerate(per):
         N = len(d1)
         bias.append(Estimate(d1.mean(), d1.std(ddof=1) / np.sqrt(N)))
-        ev.append(jackknife(var_stat, d1, d2))
-        av.append(jackknife(var_stat, a1, a2))
+        ev.append(jackknife(_var_stat, d1, d2))
+        av.append(jackknife(_var_stat, a1, a2))
         ov.append({I: Estimate(o[:, j].mean(), o[:, j].std(ddof=1) / np.sqrt(N)) for j, I in enumerate(bits[l])})
     return QuantizedEnsemble(n_nets, bias, ev, av, ov)
+
+
+def quantized_ensemble(net: QuantizedMLP, x0, *, C_W: float, C_b: float, n_nets: int, seed: int = 0,
+                       integer_bits=(), chunk: int = 256, float_activations=None, key=None) -> QuantizedEnsemble:
+    """Sample ``n_nets`` networks and measure the quantities :func:`~nntheory.numerics.quantized_theory` predicts.
+
+    Args:
+        net: the deployed network (dense layers, each optionally followed by one activation).
+        x0: the input ``[n_in]``.
+        C_W, C_b: the float twin's weight and bias variances.
+        n_nets: the number of networks (>= 2, for standard errors).
+        seed: the seed of the JAX random key (used when ``key`` is None).
+        integer_bits: a list (one per dense layer) of integer widths to count overflows for (or one list for all).
+        chunk: networks per vmapped batch.
+        float_activations: the float twin's activation after each dense layer (default: the deployed kind).
+        key: the JAX random key (default: ``jax.random.key(seed)``).
+    Returns:
+        The :class:`QuantizedEnsemble`.
+    Raises:
+        SpecError: if ``n_nets`` < 2.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    n_nets = check_int(n_nets, "n_nets", lo=2, where="quantized_ensemble")
+    x0 = jnp.asarray(np.asarray(x0, np.float64))
+    blocks = net.blocks()
+    dense = [k for k, _, _ in blocks]
+    L = len(dense)
+    fl = list(float_activations) if float_activations is not None else [a.kind if a is not None else None for _, _, a in blocks]
+    fns = [float_activation(f) for f in fl]
+    bits = list(integer_bits)
+    if bits and not isinstance(bits[0], (list, tuple)):
+        bits = [bits] * L
+    bits = bits or [[]] * L
+    batched = jax.jit(jax.vmap(_sampler(net, x0, dense, fns, bits, C_W, C_b)))
+    keys = jax.random.split(jax.random.key(seed) if key is None else key, n_nets)
+    parts = [jax.tree_util.tree_map(np.asarray, batched(keys[s : s + chunk])) for s in range(0, n_nets, chunk)]
+    per = [tuple(np.concatenate([p[l][j] for p in parts]) for j in range(5)) for l in range(L)]
+    return _estimates(per, bits, n_nets)
 
 
 def compare_quantized(theory, mc: QuantizedEnsemble) -> list[dict]:
