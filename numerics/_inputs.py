@@ -13,16 +13,19 @@ from nntheory.errors import KernelError
 __all__ = ["gram_matrix", "input_vectors"]
 
 
-def gram_matrix(data, *, name: str = "gram") -> np.ndarray:
+def gram_matrix(data, *, name: str = "gram", rtol: float = 0.0) -> np.ndarray:
     """A float64 Gram matrix ``x_a.x_b/n_0`` from nested lists or an array, checked.
 
     Args:
         data: a square matrix (nested lists of numbers, or an array).
         name: the argument's name for messages.
+        rtol: relative tolerance for symmetry and definiteness (0: exactly symmetric and positive
+            definite, as for user text; a small value accepts round-off of computed Gram matrices and
+            positive semi-definite ones).
     Returns:
         The matrix as a ``(m, m)`` float64 array.
     Raises:
-        KernelError: if it is not square, finite, exactly symmetric and positive definite.
+        KernelError: if it is not square, finite, symmetric and positive (semi-)definite.
 
     Example:
         >>> gram_matrix([[1, 0.6], [0.6, 1.5]]).shape
@@ -34,10 +37,11 @@ def gram_matrix(data, *, name: str = "gram") -> np.ndarray:
         raise KernelError(f"{name}: expected a square list of lists of numbers.") from None
     if G.ndim != 2 or G.shape[0] != G.shape[1] or G.shape[0] < 1:
         raise KernelError(f"{name}: expected a square matrix, got shape {G.shape}.")
-    if not np.all(np.isfinite(G)) or not np.array_equal(G, G.T):
-        raise KernelError(f"{name}: the matrix must be finite and exactly symmetric.")
-    lam = float(np.linalg.eigvalsh(G).min())
-    if lam <= 0:
+    scale = float(np.max(np.abs(G))) if G.size and np.all(np.isfinite(G)) else 0.0
+    if not np.all(np.isfinite(G)) or np.max(np.abs(G - G.T)) > rtol * scale:
+        raise KernelError(f"{name}: the matrix must be finite and {'exactly ' if rtol == 0 else ''}symmetric.")
+    lam = float(np.linalg.eigvalsh((G + G.T) / 2).min())
+    if lam <= 0 if rtol == 0 else lam < -rtol * scale:
         raise KernelError(f"{name}: the matrix must be positive definite (smallest eigenvalue {lam:.3g}); "
                           "distinct, non-collinear inputs.")
     return G

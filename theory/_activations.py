@@ -135,6 +135,18 @@ def _kinks(expr: sympy.Expr) -> tuple[sympy.Expr, ...]:
 def activation(expr: sympy.Expr | str, name: str | None = None) -> Activation:
     """Build an :class:`Activation` from a built-in name, text or a sympy expression in ``z``.
 
+    Built-in names are matched case-insensitively (``"ReLU"`` is ``"relu"``); any other bare name is
+    refused (never read as a variable, which would silently give a linear network). Text is parsed by
+    the safe parser (:func:`parse_activation`).
+
+    Args:
+        expr: a built-in name, an expression text in one variable, or a sympy expression in ``z``.
+        name: the display name (default: the built-in name or the text).
+    Returns:
+        The :class:`Activation`.
+    Raises:
+        ActivationError: for an unknown name or an expression the safe parser refuses.
+
     Example:
         >>> activation("relu").family, activation("relu").params
         ('scale_invariant', (1, 0))
@@ -145,10 +157,10 @@ def activation(expr: sympy.Expr | str, name: str | None = None) -> Activation:
         return expr
     if isinstance(expr, str):
         key = expr.strip()
-        if key in BUILTIN_ACTIVATIONS:
-            return BUILTIN_ACTIVATIONS[key]()
+        if key.lower() in BUILTIN_ACTIVATIONS:
+            return BUILTIN_ACTIVATIONS[key.lower()]()
         return parse_activation(key, name=name)
-    expr = sympy.sympify(expr)
+    expr = as_expr(expr, label="activation", error=ActivationError)
     family, params = _classify(expr)
     kinks = _kinks(expr) if family != "polynomial" else ()
     return Activation(name=name or str(expr), expr=expr, kinks=kinks, family=family, params=params)
@@ -156,14 +168,15 @@ def activation(expr: sympy.Expr | str, name: str | None = None) -> Activation:
 
 def scale_invariant(a_plus: object = 1, a_minus: object = 0, name: str | None = None) -> Activation:
     r""":math:`\sigma(z) = a_+ z` for :math:`z \ge 0`, :math:`a_- z` for :math:`z < 0` (ReLU: 1, 0)."""
-    ap, am = sympy.nsimplify(a_plus), sympy.nsimplify(a_minus)
+    ap = sympy.nsimplify(as_expr(a_plus, label="a_plus", error=ActivationError))
+    am = sympy.nsimplify(as_expr(a_minus, label="a_minus", error=ActivationError))
     expr = sympy.Piecewise((am * z, z < 0), (ap * z, True))
     return Activation(name or f"scale_invariant({ap},{am})", expr, (sympy.Integer(0),), "scale_invariant", (ap, am))
 
 
 def leaky_relu(alpha: object = sympy.Rational(1, 100)) -> Activation:
     """Leaky ReLU with negative slope ``alpha`` (given exactly, e.g. ``Rational(1, 10)``)."""
-    a = sympy.nsimplify(alpha)
+    a = sympy.nsimplify(as_expr(alpha, label="alpha", error=ActivationError))
     return scale_invariant(1, a, name=f"leaky_relu({a})")
 
 
@@ -241,12 +254,16 @@ def _node_to_sympy(node: ast.AST, text: str, names: dict[str, sympy.Symbol] | No
     )
 
 
-def parse_expression(text: object, names: dict[str, sympy.Symbol], *, label: str,
+def parse_expression(text: object, names: dict[str, sympy.Symbol] | None, *, label: str,
                      error: type[ValueError] = ActivationError) -> sympy.Expr:
     """Parse user text into a sympy expression in the given variables, safely (no ``eval``).
 
-    Numbers, the variables in ``names``, ``+ - * / **``, ``pi``, ``E`` and the whitelisted functions.
-    Decimal literals become exact rationals. Errors name ``label`` (e.g. the JSON field).
+    Numbers, the variables in ``names`` (``None``: any name, as a real symbol), ``+ - * / **``,
+    ``pi``, ``E`` and the whitelisted functions. Decimal literals become exact rationals; exponents are
+    limited in magnitude. Errors name ``label`` (e.g. the JSON field).
+
+    Returns:
+        The sympy expression.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         text = repr(text)
@@ -259,6 +276,58 @@ def parse_expression(text: object, names: dict[str, sympy.Symbol], *, label: str
     except SyntaxError as exc:
         raise error(f"{label}: {text!r} is not a valid expression ({exc.msg}).") from None
     return sympy.sympify(_node_to_sympy(tree, text.strip(), names, label, error))
+
+
+def as_expr(value: object, *, label: str, names: dict[str, sympy.Symbol] | None = None,
+            error: type[ValueError] = SpecError) -> sympy.Expr:
+    """A sympy expression from a value a user passed: the one way user values enter the symbolic code.
+
+    Text goes through the safe parser (:func:`parse_expression`; ``names`` restricts the variables,
+    ``None`` allows any); numbers and sympy objects are converted with ``sympify(strict=True)``, which
+    never parses strings. Nothing is ever evaluated as code.
+
+    Args:
+        value: text, a number, or a sympy object.
+        label: the argument's name for messages.
+        names: the allowed variables of text (``None``: any name becomes a real symbol).
+        error: the exception class raised.
+    Returns:
+        The sympy expression.
+    Raises:
+        SpecError: for text the parser refuses, ``bool``, or an object that is not a number or expression.
+
+    Example:
+        >>> as_expr("pi/3", label="beta")
+        pi/3
+        >>> as_expr("__import__('os')", label="beta")
+        Traceback (most recent call last):
+        ...
+        nntheory.errors.SpecError: beta: "__import__('os')" is not allowed. ...
+    """
+    if isinstance(value, str):
+        return parse_expression(value, names, label=label, error=error)
+    if isinstance(value, bool):
+        raise error(f"{label}: expected a number or an expression, got {value!r}.")
+    try:
+        return sympy.sympify(value, strict=True)
+    except (sympy.SympifyError, TypeError, ValueError):
+        raise error(f"{label}: expected a number or an expression, got {type(value).__name__} {value!r}.") from None
+
+
+def as_matrix(value: object, *, label: str, error: type[ValueError] = SpecError) -> sympy.ImmutableMatrix:
+    """A sympy matrix from a sympy matrix or nested rows of values, each entry through :func:`as_expr`.
+
+    Returns:
+        An ``ImmutableMatrix``.
+    """
+    if isinstance(value, sympy.MatrixBase):
+        return sympy.ImmutableMatrix(value)
+    try:
+        rows = [[as_expr(v, label=f"{label}[{i}][{j}]", error=error) for j, v in enumerate(row)]
+                for i, row in enumerate(value)]
+    except TypeError:
+        raise error(f"{label}: expected a matrix (rows of numbers or expressions), got {type(value).__name__}.") from None
+    return sympy.ImmutableMatrix(rows)
 
 
 def parse_number(text: object, *, label: str, error: type[ValueError] = SpecError) -> sympy.Expr:
@@ -299,8 +368,12 @@ def parse_number(text: object, *, label: str, error: type[ValueError] = SpecErro
 def parse_activation(text: str, name: str | None = None) -> Activation:
     """Parse user text such as ``'tanh(z)'`` or ``'x*erf(x)'`` into an :class:`Activation`, safely.
 
-    The text is parsed with :func:`ast.parse` (which never runs it) and rebuilt from a
-    whitelist of operators and functions. The expression must depend on exactly one variable.
+    A bare name is refused (use :func:`activation` for built-in names): it would otherwise be read
+    as a variable, i.e. the identity. Other text is parsed with :func:`ast.parse` (which never runs it) and rebuilt from a whitelist of operators
+    and functions. The expression must depend on exactly one variable.
+
+    Returns:
+        The :class:`Activation`.
 
     Raises:
         ActivationError: for anything outside the whitelist, a syntax error, or not exactly one variable.
@@ -315,6 +388,13 @@ def parse_activation(text: str, name: str | None = None) -> Activation:
     """
     if not isinstance(text, str) or not text.strip():
         raise ActivationError("--activation: expected a built-in name or an expression in one variable, got nothing.")
+    key = text.strip()
+    if key.isidentifier() and len(key) > 1 and key not in _FUNCS:
+        # a bare name is a built-in or a mistake: never read it as a free variable (the identity)
+        raise ActivationError(
+            f"--activation: unknown activation {key!r}; built-in names (case-insensitive): "
+            f"{sorted(BUILTIN_ACTIVATIONS)}, or an expression in one variable such as 'z/(1 + exp(-z))'."
+        )
     if len(text) > _MAX_TEXT:
         raise ActivationError(f"--activation: expression longer than {_MAX_TEXT} characters.")
     try:

@@ -27,8 +27,8 @@ from typing import Iterable, Sequence
 import sympy
 from sympy.core.function import UndefinedFunction
 
-from nntheory.errors import KernelError
-from nntheory.theory._activations import Activation
+from nntheory.errors import KernelError, SpecError
+from nntheory.theory._activations import Activation, as_expr, as_matrix
 
 __all__ = ["GaussianExpectation", "ActivationFunction", "activation_function", "gaussian_expectation"]
 
@@ -76,12 +76,14 @@ class GaussianExpectation(sympy.Expr):
     is_commutative = True
 
     def __new__(cls, integrand: object, variables: Sequence[sympy.Symbol], K: object) -> "GaussianExpectation":
-        integrand = sympy.sympify(integrand)
+        integrand = as_expr(integrand, label="GaussianExpectation: integrand")
+        if isinstance(variables, str) or not all(isinstance(v, sympy.Symbol) for v in variables):
+            raise SpecError(f"GaussianExpectation: variables must be distinct sympy symbols, got {variables!r}.")
         variables = sympy.Tuple(*variables)
-        K = sympy.ImmutableMatrix(K)
+        K = as_matrix(K, label="GaussianExpectation: K")
         d = len(variables)
         if len(set(variables)) != d or not all(isinstance(v, sympy.Symbol) for v in variables):
-            raise ValueError(f"GaussianExpectation: variables must be distinct symbols, got {tuple(variables)}.")
+            raise SpecError(f"GaussianExpectation: variables must be distinct symbols, got {tuple(variables)}.")
         if K.shape != (d, d):
             raise KernelError(f"GaussianExpectation: K has shape {K.shape}; expected ({d}, {d}) for {d} variables.")
         if K != K.T:

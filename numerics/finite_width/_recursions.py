@@ -18,7 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 import sympy
 
+from nntheory._checks import check_int, check_real
+from nntheory.errors import SpecError
 from nntheory.numerics._compile import compile_expr
+from nntheory.numerics._inputs import gram_matrix
 from nntheory.numerics._quadrature import QuadratureConfig
 from nntheory.theory.finite_width._recursions import HYPER, Recursion, finite_width_recursion, r
 
@@ -59,8 +62,39 @@ class CompiledRecursion:
         lambda_b: float = 1.0,
         ratios: jax.Array | None = None,
     ) -> dict[str, jax.Array]:
-        """Per-layer statistics, arrays of shape ``(depth, ...)``; ``ratios[l-1] = n_l/n_{l-1}`` for ``l = 1..depth-1``."""
+        """Per-layer statistics, arrays of shape ``(depth, ...)``; ``ratios[l-1] = n_l/n_{l-1}`` for ``l = 1..depth-1``.
+
+        Concrete arguments are checked before anything runs (traced ones, under ``jax.grad`` or ``jit``,
+        are the caller's responsibility).
+
+        Raises:
+            SpecError: depth not an integer in ``[1, MAX_DEPTH]`` or beyond the memory limit, ``C_W <= 0``,
+                ``C_b < 0`` or a negative learning-rate factor.
+            KernelError: a Gram matrix that is not finite, symmetric and positive definite.
+        """
+        _check_arguments(self, gram, depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
         return _run(self, jnp.asarray(gram), depth, C_W, C_b, lambda_W, lambda_b, ratios)
+
+
+#: largest depth a compiled recursion runs (the per-layer outputs are kept)
+MAX_DEPTH = 100_000
+#: largest memory the per-layer outputs may take
+MAX_OUTPUT_BYTES = 2 * 1024**3
+
+
+def _check_arguments(comp, gram, depth, **hyper) -> None:
+    where = "compiled recursion"
+    depth = check_int(depth, "depth", lo=1, hi=MAX_DEPTH, where=where)
+    for name, value in hyper.items():
+        if not isinstance(value, jax.core.Tracer):
+            check_real(value, name, lo=0, lo_open=name == "C_W", where=where)
+    if not isinstance(gram, jax.core.Tracer):
+        gram_matrix(np.asarray(gram), name=f"{where}: gram", rtol=1e-10)
+    m = comp.recursion.n_inputs
+    size = depth * sum(m ** len(s.symbols.shape) for s in comp.recursion.statistics) * 8
+    if size > MAX_OUTPUT_BYTES:
+        raise SpecError(f"{where}: depth={depth} with {m} inputs needs {size / 1024**3:.1f} GiB for the per-layer "
+                        f"outputs (limit {MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); use fewer layers or inputs.")
 
 
 @partial(jax.jit, static_argnums=(0, 2))

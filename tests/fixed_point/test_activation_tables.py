@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import sys
 
 import mpmath
 import numpy as np
@@ -96,19 +95,16 @@ def test_table_bad_input(kw, match):
         activation_table(act, **kw)
 
 
-def test_cli_tables_activation_and_fixed_quantize(tmp_path):
-    cmd = [sys.executable, "-m", "nntheory.cli", "tables", "activation", "tanh", "--table-size", "64", "--format", "json"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+def test_cli_tables_activation_and_fixed_quantize(cli, tmp_path):
+    r = cli("tables", "activation", "tanh", "--table-size", "64", "--format", "json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["meta"]["activation"] == "tanh"
     x = np.array([0.1, -3.14159, 100.0, -0.0625])
     np.save(tmp_path / "in.npy", x)
-    r = subprocess.run([sys.executable, "-m", "nntheory.cli", "fixed", "quantize", "--type", "ap_fixed<8,3,AP_RND,AP_SAT>",
-                        "-i", str(tmp_path / "in.npy"), "-o", str(tmp_path / "out.npy")], capture_output=True, text=True)
+    r = cli("fixed", "quantize", "--type", "ap_fixed<8,3,AP_RND,AP_SAT>", "-i", tmp_path / "in.npy", "-o", tmp_path / "out.npy")
     assert r.returncode == 0, r.stderr
     # by hand: LSB 1/32, range [-4, 4 - 1/32]; 0.1 -> 3/32, -3.14159 -> -101/32, 100 saturates, -1/16 exact
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), [3 / 32, -101 / 32, 127 / 32, -0.0625])
     (tmp_path / "bad.npy").write_bytes(b"not an array")
-    r = subprocess.run([sys.executable, "-m", "nntheory.cli", "fixed", "quantize", "--type", "ap_fixed<8,3>", "-i",
-                        str(tmp_path / "bad.npy"), "-o", str(tmp_path / "o.npy")], capture_output=True, text=True)
+    r = cli("fixed", "quantize", "--type", "ap_fixed<8,3>", "-i", tmp_path / "bad.npy", "-o", tmp_path / "o.npy")
     assert r.returncode == 2 and "Traceback" not in r.stderr and "--input" in r.stderr

@@ -25,7 +25,7 @@ from itertools import combinations_with_replacement
 
 import sympy
 
-from nntheory.theory._activations import Activation
+from nntheory.theory._activations import Activation, as_expr, as_matrix
 from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
 
 __all__ = ["Statistic", "Recursion", "finite_width_recursion", "HYPER", "pairs", "V_index"]
@@ -144,8 +144,8 @@ class Recursion:
         """
         widths = values.pop("widths", None)
         precision = values.pop("precision", None)
-        hyper = {sym: sympy.sympify(values[str(sym)]) for sym in HYPER if str(sym) in values}
-        X = sympy.ImmutableMatrix(gram)
+        hyper = {sym: as_expr(values[str(sym)], label=str(sym)) for sym in HYPER if str(sym) in values}
+        X = as_matrix(gram, label="gram")
         first = {s.name: s.initial.subs(dict(zip(_flat(self.gram), _flat(X)))).subs(hyper) for s in self.statistics}
         layers = [first]
         for l in range(1, depth):

@@ -80,6 +80,9 @@ class LieAlgebraAction:
         if not self.generators:
             raise InvariantError("generators: at least one generator is needed.")
         for a, g in enumerate(self.generators):
+            if any(not isinstance(c, sympy.Basic) for c in g):
+                raise InvariantError(f"generators[{a}]: components must be sympy expressions; build the action with "
+                                     "lie_action or action_from_spec to parse text safely.")
             if len(g) != n:
                 raise InvariantError(f"generators[{a}]: expected {n} components, got {len(g)}.")
             extra = set().union(*(sympy.sympify(c).free_symbols for c in g)) - set(self.jet.base)

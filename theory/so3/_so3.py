@@ -28,6 +28,7 @@ from functools import lru_cache
 import sympy
 
 from nntheory.errors import NNTheoryError, SpinError
+from nntheory.theory._activations import as_expr
 from nntheory.theory.so3._basis import int_l as _int_l
 from nntheory.theory.so3._basis import real_basis_change
 from nntheory.theory.so3._exact import ExactValue, _factorial, _sqrt_factorial_ratio
@@ -136,7 +137,7 @@ def wigner_small_d(j, beta=beta_symbol) -> sympy.Matrix:
         SpinError: for an invalid spin.
     """
     tj = two_j(j, "j")
-    beta = sympy.sympify(beta)
+    beta = as_expr(beta, label="beta", error=SpinError)
     c, s = sympy.cos(beta / 2), sympy.sin(beta / 2)
     ms = range(-tj, tj + 1, 2)
     return sympy.Matrix([[_d_entry(tj, tmp, tm, c, s) for tm in ms] for tmp in ms])
@@ -152,7 +153,7 @@ def wigner_D(j, alpha, beta, gamma) -> sympy.Matrix:
     """
     d = wigner_small_d(j, beta)
     ms = projections(j)
-    alpha, gamma = sympy.sympify(alpha), sympy.sympify(gamma)
+    alpha, gamma = as_expr(alpha, label="alpha", error=SpinError), as_expr(gamma, label="gamma", error=SpinError)
     n = len(ms)
     return sympy.Matrix(n, n, lambda a, b: sympy.exp(-sympy.I * ms[a] * alpha) * d[a, b] * sympy.exp(-sympy.I * ms[b] * gamma))
 
@@ -170,7 +171,9 @@ def rotation_matrix(alpha, beta, gamma) -> sympy.Matrix:
     def ry(t):
         return sympy.Matrix([[sympy.cos(t), 0, sympy.sin(t)], [0, 1, 0], [-sympy.sin(t), 0, sympy.cos(t)]])
 
-    return rz(sympy.sympify(alpha)) * ry(sympy.sympify(beta)) * rz(sympy.sympify(gamma))
+    angles = (as_expr(a, label=n, error=SpinError) for a, n in ((alpha, "alpha"), (beta, "beta"), (gamma, "gamma")))
+    a, b, g = angles
+    return rz(a) * ry(b) * rz(g)
 
 
 # --------------------------------------------------------------------------- real basis
@@ -217,7 +220,7 @@ def spherical_harmonics(l, point=None, *, basis: str = "real", normalization: st
         raise SpinError(f"normalization must be 'integral', 'component' or 'norm', got {normalization!r}")
     if point is None:
         point = sympy.symbols("x y z", real=True)
-    x, y, z = (sympy.sympify(p) for p in point)
+    x, y, z = (as_expr(p, label=f"point[{i}]", error=SpinError) for i, p in enumerate(point))
     ys = _complex_sh(l, x, y, z)
     if basis == "real":
         U = real_basis_change(l)

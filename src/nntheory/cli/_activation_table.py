@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from nntheory._io import atomic_write
 from nntheory.cli._args import number
 from nntheory.errors import SpecError
 
@@ -13,7 +11,7 @@ from nntheory.errors import SpecError
 def run_activation_table(args) -> int:
     """Build the table, measure its error over every input code, write it (or print json/c-header)."""
     from nntheory.cli.tables import command_line
-    from nntheory.numerics.fixed_point._lut import activation_table, table_bytes
+    from nntheory.numerics import activation_table, table_bytes, write_table
     from nntheory.theory import activation
 
     if not args.name_arg:
@@ -23,7 +21,6 @@ def run_activation_table(args) -> int:
     tab = activation_table(act, input_precision=args.input_precision, table_size=args.table_size,
                            table_precision=args.table_precision, mode="hls4ml" if args.hls4ml_compatible else "exact",
                            half_range=R)
-    data = table_bytes(tab, args.format, name=args.name)
     err, where = tab.max_error()
     bound, why = None, None
     if args.bound:
@@ -32,18 +29,15 @@ def run_activation_table(args) -> int:
         except SpecError as exc:  # the table is still right; only the symbolic bound is unavailable
             why = str(exc)
             print(f"note: no proven bound: {why}", file=sys.stderr)
-    meta = {**tab.meta(), "max_error": err, "max_error_at": where, "error_bound": bound}
+    measured = {"max_error": err, "max_error_at": where, "error_bound": bound}
     if why:
-        meta["error_bound_unavailable"] = why
+        measured["error_bound_unavailable"] = why
     if args.output in (None, "-"):
         if args.format == "npz":
             raise SpecError("--format npz: give an output file with -o.")
-        sys.stdout.write(data.decode())
+        sys.stdout.write(table_bytes(tab, args.format, name=args.name).decode())
     else:
-        atomic_write(args.output, data)
-        atomic_write(args.output + ".provenance.json",
-                     (json.dumps({"generator": "nntheory", **meta, "command": command_line(args)}, sort_keys=True,
-                                 indent=1) + "\n").encode())
+        write_table(tab, args.output, args.format, name=args.name, command=command_line(args), extra=measured)
     b = f", proven bound {bound:.3g}" if bound is not None else ""
     print(f"{tab.activation.name} table: {tab.size} entries of {tab.table_type}; max |T(x) - f(x)| over every code of "
           f"{tab.input_type}: {err:.3g} at x = {where}{b}", file=sys.stderr)

@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from nntheory.errors import KernelError, SpecError
+from nntheory.errors import KernelError, NNTheoryError, SpecError
 
 ACTIVATION_HELP = ("built-in name (linear, relu, leaky_relu, tanh, erf, gelu, gelu_tanh, silu, softplus, sigmoid) "
                    "or an expression in one variable, e.g. 'x*erf(x)'")
@@ -63,6 +63,36 @@ def json_value(text: str, name: str, example: str, *, error=KernelError):
         raise error(f"{name}: not valid JSON ({exc.msg}); expected e.g. {example}.") from None
 
 
+def _first_non_finite(obj, path: str = ""):
+    """The path (``layers[3].K1``) of the first NaN or infinite float in ``obj``, or ``None``."""
+    if isinstance(obj, float):
+        return None if math.isfinite(obj) else (path or "the value")
+    if isinstance(obj, dict):
+        items = ((f"{path}.{k}" if path else str(k), v) for k, v in obj.items())
+    elif isinstance(obj, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(obj))
+    else:
+        return None
+    for p, v in items:
+        bad = _first_non_finite(v, p)
+        if bad is not None:
+            return bad
+    return None
+
+
+def json_text(obj, **kw) -> str:
+    """``obj`` as JSON with sorted keys; refuses NaN and infinities (they are not JSON, and not results).
+
+    Raises:
+        NNTheoryError: naming the first non-finite entry (e.g. ``layers[19].K1``).
+    """
+    bad = _first_non_finite(obj)
+    if bad is not None:
+        raise NNTheoryError(f"{bad} is not finite (overflow or an undefined expectation at these settings); "
+                            "nothing was written. Use fewer layers or other hyperparameters.")
+    return json.dumps(obj, sort_keys=True, allow_nan=False, **kw)
+
+
 def write_json(obj) -> None:
-    """Print ``obj`` as JSON with sorted keys (the data channel, stdout)."""
-    print(json.dumps(obj, sort_keys=True))
+    """Print ``obj`` as JSON with sorted keys (the data channel, stdout); refuses NaN and infinities."""
+    print(json_text(obj))

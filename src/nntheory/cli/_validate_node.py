@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
 from nntheory._io import atomic_write
+from nntheory.cli._args import json_text
 from nntheory.errors import SpecError
 
 
@@ -38,7 +38,7 @@ def run_node_job(args) -> int:
     print(table)
     print(f"\nvalidate node: {'PASS' if passed else 'FAIL'} ({time.time() - t0:.0f} s); output in {args.out}/", file=sys.stderr)
     atomic_write(os.path.join(args.out, "node.json"),
-                 json.dumps({"format_version": 1, "job": "node", "settings": {"nntheory": __version__, "seed": args.seed,
-                             "steps": steps, "n_train": n_train}, "passed": passed, "results": rows}, sort_keys=True, indent=1))
+                 json_text({"format_version": 1, "job": "node", "settings": {"nntheory": __version__, "seed": args.seed,
+                             "steps": steps, "n_train": n_train}, "passed": passed, "results": rows}, indent=1))
     atomic_write(os.path.join(args.out, "node.txt"), table + "\n")
     return 0 if passed else 1

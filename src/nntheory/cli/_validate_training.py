@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 import time
 
 from nntheory._io import atomic_write
-from nntheory.cli._args import int_list
+from nntheory.cli._args import int_list, json_text
 from nntheory.errors import SpecError
 
 
@@ -63,8 +62,8 @@ def run_training_job(args) -> int:
     print(f"\nvalidate {args.job}: {status} ({time.time() - t0:.0f} s); output in {args.out}/", file=sys.stderr)
     settings = {"nntheory": __version__, **res.settings}
     atomic_write(os.path.join(args.out, f"{args.job}.json"),
-                 json.dumps({"format_version": 1, "job": args.job, "settings": settings, "passed": res.passed, "results": rows},
-                            sort_keys=True, indent=1))
+                 json_text({"format_version": 1, "job": args.job, "settings": settings, "passed": res.passed, "results": rows},
+                            indent=1))
     atomic_write(os.path.join(args.out, f"{args.job}.txt"), table + "\n")
     return 0 if res.passed else 1
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from nntheory.cli._args import number
 from nntheory.errors import SpecError, SpinError
 
 HELP = "lookup tables for layers: CG / 3j, Wigner d, spherical harmonics, fixed-point activation tables"

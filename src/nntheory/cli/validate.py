@@ -13,7 +13,7 @@ import sys
 import time
 
 from nntheory._io import atomic_write
-from nntheory.cli._args import ACTIVATION_HELP, int_list, number
+from nntheory.cli._args import ACTIVATION_HELP, int_list, json_text, number
 from nntheory.errors import SpecError
 
 HELP = "theory vs Monte Carlo ensembles (main job), trained ensembles vs NTK, equivariant NODEs"
@@ -111,7 +111,7 @@ def run_main_job(args) -> int:
     summary = f"{sum(r['passed'] for r in results)} passed, {sum(not r['passed'] for r in results)} failed"
     print(f"\nvalidate: {summary} ({time.time() - t0:.0f} s); output in {args.out}/", file=sys.stderr)
     atomic_write(os.path.join(args.out, "results.json"),
-                 json.dumps({"format_version": 1, "settings": settings, "results": results}, sort_keys=True, indent=1))
+                 json_text({"format_version": 1, "settings": settings, "results": results}, indent=1))
     atomic_write(os.path.join(args.out, "table.txt"), table + "\n")
     return 0 if ok else 1
 
