@@ -11,6 +11,12 @@ from nntheory.validation._estimators import estimate_statistics as estimate_stat
 from nntheory.validation._estimators import fit_intercept as fit_intercept
 from nntheory.validation.finite_width import NNLOCheck as NNLOCheck
 from nntheory.validation.finite_width import validate_nnlo as validate_nnlo
+from nntheory.validation.finite_width import MAIN_JOB_ACTIVATIONS as MAIN_JOB_ACTIVATIONS
+from nntheory.validation.finite_width import MAIN_JOB_DEFAULTS as MAIN_JOB_DEFAULTS
+from nntheory.validation.finite_width import MainJobConfig as MainJobConfig
+from nntheory.validation.finite_width import check_main_job as check_main_job
+from nntheory.validation.finite_width import main_job_configurations as main_job_configurations
+from nntheory.validation.finite_width import main_job_inputs as main_job_inputs
 from nntheory.validation.kernels import EquivarianceResult as EquivarianceResult
 from nntheory.validation.kernels import TrainedEnsemble as TrainedEnsemble
 from nntheory.validation.kernels import TrainedConvSpec as TrainedConvSpec
@@ -31,37 +37,53 @@ from nntheory.validation.kernels import ntk_distance as ntk_distance
 from nntheory.validation.kernels import train_ensemble as train_ensemble
 from nntheory.validation.kernels import validate_equivariance as validate_equivariance
 from nntheory.validation.kernels import validate_training as validate_training
+from nntheory.validation.kernels import trained_spec as trained_spec
+from nntheory.validation.lie import NodeComparison as NodeComparison
+from nntheory.validation.lie import compare_nodes as compare_nodes
+from nntheory.validation.lie import invariance_residuals as invariance_residuals
+from nntheory.validation.lie import node_equivariance as node_equivariance
 
 __all__ = [
     "Comparison",
     "EnsembleSpec",
     "EnsembleSummaries",
-    "Estimate",
-    "NNLOCheck",
-    "compare_width_sweep",
-    "estimate_statistics",
-    "fit_intercept",
-    "sample_ensemble",
-    "theory_statistics",
-    "validate_nnlo",
     "EquivarianceResult",
-    "TrainedEnsemble",
-    "TrainedConvSpec",
-    "TrainedMLPSpec",
-    "TrainingResult",
+    "Estimate",
+    "MAIN_JOB_ACTIVATIONS",
+    "MAIN_JOB_DEFAULTS",
+    "MainJobConfig",
+    "NNLOCheck",
+    "NodeComparison",
     "QATResult",
     "QuantizedEnsemble",
+    "TrainedConvSpec",
+    "TrainedEnsemble",
+    "TrainedMLPSpec",
+    "TrainingResult",
+    "check_main_job",
+    "compare_nodes",
     "compare_quantized",
+    "compare_width_sweep",
+    "digits_data",
     "digits_net",
     "digits_pixels",
+    "estimate_statistics",
     "fake_quant",
+    "fit_intercept",
+    "invariance_errors",
+    "invariance_residuals",
+    "main_job_configurations",
+    "main_job_inputs",
+    "node_equivariance",
+    "ntk_distance",
     "qat_forward",
     "quantized_ensemble",
-    "train_qat",
-    "digits_data",
-    "invariance_errors",
-    "ntk_distance",
+    "sample_ensemble",
+    "theory_statistics",
     "train_ensemble",
+    "train_qat",
+    "trained_spec",
     "validate_equivariance",
+    "validate_nnlo",
     "validate_training",
 ]

@@ -13,11 +13,13 @@ import numpy as np
 
 from nntheory.validation.finite_width._ensembles import EnsembleSummaries
 
-__all__ = ["Estimate", "estimate_statistics", "fit_intercept", "jackknife"]
+__all__ = ["Estimate", "estimate_statistics", "fit_intercept", "jackknife", "k3_jackknife"]
 
 
 @dataclass(frozen=True)
 class Estimate:
+    """A value and its standard error (arrays of one shape)."""
+
     value: np.ndarray
     stderr: np.ndarray
 
@@ -27,15 +29,51 @@ def _mean_se(x: np.ndarray) -> Estimate:
     return Estimate(x.mean(0), x.std(0, ddof=1) / np.sqrt(N))
 
 
-def jackknife(stat, *arrays: np.ndarray) -> Estimate:
-    """Delete-one jackknife of ``stat(*sums_over_networks, N)``, computed from totals in O(N)."""
+def jackknife(stat, *arrays: np.ndarray, bias_correct: bool = True, vectorized: bool = False) -> Estimate:
+    """Delete-one jackknife of ``stat(*sums_over_networks, N)``, computed from totals in O(N).
+
+    The one jackknife of the validation stage: every leave-one-out standard error (ensemble statistics,
+    k-statistics, distances of trained ensembles) comes from here.
+
+    Args:
+        stat: ``stat(*totals, n)``: the statistic from the sums over ``n`` networks of each array.
+        *arrays: per-network values, leading axis = network (``N >= 2``).
+        bias_correct: return the bias-corrected ``N stat - (N - 1) mean(stat_loo)`` (default) or the plain
+            full-sample ``stat``.
+        vectorized: ``stat`` broadcasts over a leading axis, so all ``N`` leave-one-out values come from one call.
+
+    Returns:
+        :class:`Estimate` with the (bias-corrected) value and the jackknife standard error.
+    """
     N = arrays[0].shape[0]
     totals = [a.sum(0) for a in arrays]
     full = stat(*totals, N)
-    loo = np.stack([stat(*[t - a[s] for t, a in zip(totals, arrays)], N - 1) for s in range(N)])
-    bias_corrected = N * full - (N - 1) * loo.mean(0)
+    if vectorized:
+        loo = stat(*[t - a for t, a in zip(totals, arrays)], N - 1)
+    else:
+        loo = np.stack([stat(*[t - a[s] for t, a in zip(totals, arrays)], N - 1) for s in range(N)])
+    value = N * full - (N - 1) * loo.mean(0) if bias_correct else full
     se = np.sqrt((N - 1) / N * ((loo - loo.mean(0)) ** 2).sum(0))
-    return Estimate(bias_corrected, se)
+    return Estimate(value, se)
+
+
+def k3_jackknife(x: np.ndarray) -> tuple[float, float]:
+    """Unbiased third cumulant (k-statistic) of ``x``, bias-corrected by the jackknife, and its standard error.
+
+    Args:
+        x: one value per network, shape ``(N,)``, ``N >= 4``.
+
+    Returns:
+        ``(k3, stderr)`` as floats.
+    """
+    x = np.asarray(x, float)
+    d = x - x.mean()  # k-statistics are shift invariant; centring keeps the sums well conditioned
+
+    def k3(t1, t2, t3, n):
+        return (n * n * t3 - 3 * n * t2 * t1 + 2 * t1**3) / (n * (n - 1) * (n - 2))
+
+    est = jackknife(k3, d, d**2, d**3, vectorized=True)
+    return float(est.value), float(est.stderr)
 
 
 def _cov_cross(sum_c, sum_m, sum_mm, N):

@@ -1,4 +1,19 @@
-"""TODO: conventions of numerics.kernels."""
+"""Infinite-width kernels (NNGP and NTK) of MLPs, CNNs and C4 GCNNs, the NTK predictions of training, finite groups.
+
+Conventions:
+
+* :class:`MLPKernel` is in PDLT parameterisation: ``depth`` is the number of layers ``L`` (``depth = 1`` is
+  the linear model), ``W ~ N(0, C_W / n_{l-1})``, ``b ~ N(0, C_b)``, and the NTK is that of per-layer
+  learning rates ``lambda_W / n_{l-1}`` (weights) and ``lambda_b`` (biases), PDLT eq. (8.12).
+  :meth:`MLPKernel.neural_tangents` maps neural-tangents' NTK parameterisation (``W_std``, ``b_std``,
+  ``depth`` nonlinearities, one learning rate) to PDLT with ``depth + 1`` layers,
+  ``C_W = lambda_W = W_std**2`` and ``C_b = lambda_b = b_std**2``.
+* :class:`ConvKernel` is in neural-tangents' NTK parameterisation; its ``depth`` counts the convolutional
+  layers (nonlinearities), not the dense read-out.
+* :func:`ntk_predict` takes the loss ``1/(2 size(Y)) sum (f - y)^2`` by default (``normalization="mean"``,
+  neural-tangents' ``gradient_descent_mse``; per-sample rate ``learning_rate / size(Y)``) or
+  ``1/2 sum (f - y)^2`` (``"sum"``); ``method="flow"`` (gradient flow, times) or ``"gd"`` (steps).
+"""
 
 from nntheory.numerics.kernels._conv_kernels import ConvKernel as ConvKernel
 from nntheory.numerics.kernels._groups import FiniteGroup as FiniteGroup

@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nntheory._checks import check_int, check_real
 from nntheory.errors import KernelError, SpecError
 from nntheory.numerics.kernels._kernels import Kernels, dual_functions
 from nntheory.numerics._quadrature import QuadratureConfig
@@ -60,14 +61,13 @@ class ConvKernel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "activation", _activation(self.activation))
-        if isinstance(self.depth, bool) or not isinstance(self.depth, (int, np.integer)) or self.depth < 1:
-            raise SpecError(f"ConvKernel: depth must be an integer >= 1 (convolutional layers), got {self.depth!r}.")
+        check_int(self.depth, "depth", lo=1, where="ConvKernel (convolutional layers)")
         if self.n_rot not in (1, 2, 4):
             raise SpecError(f"ConvKernel: n_rot must be 1, 2 or 4 (rotations that map the pixel grid onto itself), got {self.n_rot!r}.")
-        if not isinstance(self.filter_size, (int, np.integer)) or self.filter_size < 1 or self.filter_size % 2 == 0:
+        if check_int(self.filter_size, "filter_size", lo=1, where="ConvKernel") % 2 == 0:
             raise SpecError(f"ConvKernel: filter_size must be an odd integer >= 1, got {self.filter_size!r}.")
-        if not (np.isfinite(self.W_std) and self.W_std > 0 and np.isfinite(self.b_std) and self.b_std >= 0):
-            raise SpecError(f"ConvKernel: W_std > 0 and b_std >= 0 required, got {self.W_std!r}, {self.b_std!r}.")
+        check_real(self.W_std, "W_std", lo=0, lo_open=True, where="ConvKernel")
+        check_real(self.b_std, "b_std", lo=0, where="ConvKernel")
 
     def _images(self, x, name):
         a = np.asarray(x, dtype=np.float64)
@@ -92,60 +92,24 @@ class ConvKernel:
         per_row = b.shape[0] * (self.n_rot * a.shape[1] * a.shape[2]) ** 2
         if chunk is None:
             chunk = max(1, (1 << 23) // per_row)
-        elif isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-            raise KernelError(f"ConvKernel: chunk must be an integer >= 1, got {chunk!r}.")
+        else:
+            check_int(chunk, "chunk", lo=1, where="ConvKernel", error=KernelError)
         parts = [_block(self, a[s : s + chunk], b) for s in range(0, a.shape[0], chunk)]
         return Kernels(jnp.concatenate([p[0] for p in parts]), jnp.concatenate([p[1] for p in parts]))
 
     def _block(self, a, b):  # (nngp, ntk); traced once per (kernel, shapes) by the jitted _block below
-        n, k = self.n_rot, self.filter_size
-        h = k // 2
-        offsets = [(di, dj) for di in range(-h, h + 1) for dj in range(-h, h + 1)]
+        n, offsets = self.n_rot, self.offsets
         W2, b2 = self.W_std**2, self.b_std**2
         duals = dual_functions(self.activation, self.quadrature)
-        C0 = a.shape[-1]
-
-        def patches(x):  # (N, n, H, H, |S| C0): x(p + R_r delta) for each rotation r
-            out = []
-            for r in range(n):
-                shifted = [jnp.roll(x, shift=(-d[0], -d[1]), axis=(1, 2)) for d in (_rot(o, r * 4 // n) for o in offsets)]
-                out.append(jnp.concatenate(shifted, axis=-1))
-            return jnp.stack(out, axis=1)
-
-        Pa, Pb = patches(a), patches(b)
-        c1 = W2 / (C0 * len(offsets))
+        Pa = jnp.stack([_gather(a, r, n, offsets) for r in range(n)], axis=1)  # (Na, n, H, H, |S| C0)
+        Pb = jnp.stack([_gather(b, r, n, offsets) for r in range(n)], axis=1)
+        c1 = W2 / (a.shape[-1] * len(offsets))
         K = b2 + c1 * jnp.einsum("arijc,bskl c->arijbskl".replace(" ", ""), Pa, Pb)  # (Na, n, H, H, Nb, n, H, H)
         Va = b2 + c1 * jnp.sum(Pa * Pa, axis=-1)  # (Na, n, H, H)
         Vb = b2 + c1 * jnp.sum(Pb * Pb, axis=-1)
         T = K  # lambda = C: Theta^(1) = Sigma^(1)
         cl = W2 / (len(offsets) * n)
-
-        H = a.shape[1]
-        # P[r, d, i] = (i + (R_r delta_d)_0) mod H and Q[r, d, j] likewise: the rotated filter taps as gather indices
-        ar = np.arange(H)
-        P = np.array([[(ar + _rot(o, r * 4 // n)[0]) % H for o in offsets] for r in range(n)])  # (n, |S|, H)
-        Q = np.array([[(ar + _rot(o, r * 4 // n)[1]) % H for o in offsets] for r in range(n)])
-        rs = np.array([[(r + s) % n for s in range(n)] for r in range(n)])  # (n, n): r + s
-        R_ = np.arange(n)
-
-        def conv(G):  # sum over s and delta of G[(r+s), p + R_r d; (r'+s), q + R_r' d]
-            A = sum(jnp.take(jnp.take(G, rs[:, s], axis=1), rs[:, s], axis=5) for s in range(n))
-            A = jnp.moveaxis(A, (0, 4), (6, 7))  # (n, H, H, n, H, H, Na, Nb)
-            b6 = (slice(None),) + (None,) * 5
-            acc = 0.0
-            for d in range(len(offsets)):
-                acc = acc + A[R_[b6], P[:, d][:, :, None, None, None, None], Q[:, d][:, None, :, None, None, None],
-                              R_[(None,) * 3 + (slice(None),) + (None,) * 2], P[:, d][None, None, None, :, :, None],
-                              Q[:, d][None, None, None, :, None, :]]
-            return jnp.moveaxis(acc, (6, 7), (0, 4))
-
-        def conv_var(g):  # the same on the diagonal: (N, n, H, H)
-            A = sum(jnp.take(g, rs[:, s], axis=1) for s in range(n))
-            A = jnp.moveaxis(A, 0, 3)  # (n, H, H, N)
-            acc = 0.0
-            for d in range(len(offsets)):
-                acc = acc + A[R_[:, None, None], P[:, d][:, :, None], Q[:, d][:, None, :]]
-            return jnp.moveaxis(acc, 3, 0)
+        taps = _taps(n, offsets, a.shape[1])
 
         def nonlin(K, T, Va, Vb):
             g, gp = duals.cross(Va[:, :, :, :, None, None, None, None], K, Vb[None, None, None, None])
@@ -155,17 +119,68 @@ class ConvKernel:
 
         for _ in range(self.depth - 1):
             g, gpT, ga, gb = nonlin(K, T, Va, Vb)
-            K_new = b2 + cl * conv(g)
-            T = K_new + cl * conv(gpT)
+            K_new = b2 + cl * _conv(g, taps)
+            T = K_new + cl * _conv(gpT, taps)
             K = K_new
-            Va, Vb = b2 + cl * conv_var(ga), b2 + cl * conv_var(gb)
+            Va, Vb = b2 + cl * _conv_var(ga, taps), b2 + cl * _conv_var(gb, taps)
         g, gpT, _, _ = nonlin(K, T, Va, Vb)
         axes = (1, 2, 3, 5, 6, 7)
         nngp = b2 + W2 * jnp.mean(g, axis=axes)
         ntk = nngp + W2 * jnp.mean(gpT, axis=axes)
         return nngp, ntk
 
+    @property
+    def offsets(self) -> list[tuple[int, int]]:
+        """The ``filter_size``-square filter taps ``(di, dj)``, row-major."""
+        return _offsets(self.filter_size)
 
+
+def _offsets(filter_size: int) -> list[tuple[int, int]]:
+    """The taps ``(di, dj)`` of a ``filter_size``-square filter centred on 0, row-major."""
+    h = filter_size // 2
+    return [(di, dj) for di in range(-h, h + 1) for dj in range(-h, h + 1)]
+
+
+def _gather(h, r: int, n_rot: int, offsets):
+    """``h (N, H, H, c) -> (N, H, H, |S| c)``: ``h(p + R_r delta)`` for every offset ``delta`` (periodic)."""
+    rotated = (_rot(o, r * 4 // n_rot) for o in offsets)
+    return jnp.concatenate([jnp.roll(h, shift=(-d[0], -d[1]), axis=(1, 2)) for d in rotated], axis=-1)
+
+
+def _taps(n: int, offsets, H: int):
+    """Gather indices of the rotated filter taps: ``P[r, d, i] = (i + (R_r delta_d)_0) mod H``, ``Q`` likewise,
+    ``rs[r, s] = r + s`` in ``C_n``, and the rotations ``R``."""
+    ar = np.arange(H)
+    P = np.array([[(ar + _rot(o, r * 4 // n)[0]) % H for o in offsets] for r in range(n)])  # (n, |S|, H)
+    Q = np.array([[(ar + _rot(o, r * 4 // n)[1]) % H for o in offsets] for r in range(n)])
+    rs = np.array([[(r + s) % n for s in range(n)] for r in range(n)])  # (n, n): r + s
+    return P, Q, rs, np.arange(n)
+
+
+def _conv(G, taps):
+    """Sum over s and delta of ``G[(r+s), p + R_r d; (r'+s), q + R_r' d]``, for ``G (Na, n, H, H, Nb, n, H, H)``."""
+    P, Q, rs, R_ = taps
+    n = len(R_)
+    A = sum(jnp.take(jnp.take(G, rs[:, s], axis=1), rs[:, s], axis=5) for s in range(n))
+    A = jnp.moveaxis(A, (0, 4), (6, 7))  # (n, H, H, n, H, H, Na, Nb)
+    b6 = (slice(None),) + (None,) * 5
+    acc = 0.0
+    for d in range(P.shape[1]):
+        acc = acc + A[R_[b6], P[:, d][:, :, None, None, None, None], Q[:, d][:, None, :, None, None, None],
+                      R_[(None,) * 3 + (slice(None),) + (None,) * 2], P[:, d][None, None, None, :, :, None],
+                      Q[:, d][None, None, None, :, None, :]]
+    return jnp.moveaxis(acc, (6, 7), (0, 4))
+
+
+def _conv_var(g, taps):
+    """:func:`_conv` on the diagonal: ``g (N, n, H, H)``."""
+    P, Q, rs, R_ = taps
+    A = sum(jnp.take(g, rs[:, s], axis=1) for s in range(len(R_)))
+    A = jnp.moveaxis(A, 0, 3)  # (n, H, H, N)
+    acc = 0.0
+    for d in range(P.shape[1]):
+        acc = acc + A[R_[:, None, None], P[:, d][:, :, None], Q[:, d][:, None, :]]
+    return jnp.moveaxis(acc, 3, 0)
 
 
 _block = jax.jit(ConvKernel._block, static_argnums=0)

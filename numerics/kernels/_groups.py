@@ -26,16 +26,17 @@ from typing import Callable
 
 import numpy as np
 
-from nntheory.errors import GroupError, SpecError
+from nntheory._checks import check_int
+from nntheory.errors import GroupError
 
 __all__ = [
     "FiniteGroup",
     "GroupError",
-    "image_rotations",
-    "image_reflections",
     "image_dihedral",
-    "point_rotations",
+    "image_reflections",
+    "image_rotations",
     "item_permutations",
+    "point_rotations",
 ]
 
 
@@ -50,14 +51,17 @@ class FiniteGroup:
 
     @property
     def order(self) -> int:
+        """The number of elements |G|."""
         return self.R.shape[0]
 
     @property
     def input_dim(self) -> int:
+        """The dimension of the inputs the group acts on."""
         return self.R.shape[1]
 
     @property
     def output_dim(self) -> int:
+        """The dimension of the output representation rho."""
         return self.rho.shape[1]
 
     @property
@@ -169,8 +173,7 @@ def _perm_matrices(perms: list[np.ndarray]) -> np.ndarray:
 
 def _grid_index(height: int, width: int, channels: int) -> np.ndarray:
     for nm, v in (("height", height), ("width", width), ("channels", channels)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise GroupError(f"image group: {nm} must be an integer >= 1, got {v!r}.")
+        check_int(v, nm, lo=1, where="image group", error=GroupError)
     return np.arange(height * width * channels).reshape(height, width, channels)
 
 
@@ -216,8 +219,7 @@ def point_rotations(n: int, n_points: int, *, equivariant_output: bool = False) 
     With ``equivariant_output`` the output is a plane vector rotated along (``rho(g) = R_2(2 pi g/n)``).
     """
     for nm, v in (("n", n), ("n_points", n_points)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise GroupError(f"point_rotations: {nm} must be an integer >= 1, got {v!r}.")
+        check_int(v, nm, lo=1, where="point_rotations", error=GroupError)
     R2 = []
     for k in range(n):
         # exact values where they exist, so that products close to round-off
@@ -238,8 +240,7 @@ def _cos_sin(k: int, n: int) -> tuple[float, float]:
 
 def item_permutations(n_items: int, item_dim: int = 1, *, cyclic: bool = False) -> FiniteGroup:
     """The symmetric group ``S_k`` (or the cyclic shifts ``C_k``) permuting ``n_items`` items of ``item_dim`` features."""
-    if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 1:
-        raise GroupError(f"item_permutations: n_items must be an integer >= 1, got {n_items!r}.")
+    check_int(n_items, "n_items", lo=1, where="item_permutations", error=GroupError)
     if not cyclic and n_items > 7:
         raise GroupError(f"item_permutations: S_{n_items} has {factorial(n_items)} elements; use cyclic=True or n_items <= 7.")
     idx = np.arange(n_items * item_dim).reshape(n_items, item_dim)

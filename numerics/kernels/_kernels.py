@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 import sympy
 
+from nntheory._checks import check_int
 from nntheory.errors import KernelError, SpecError
 from nntheory.numerics._compile import compile_expr
 from nntheory.numerics._quadrature import QuadratureConfig
@@ -139,9 +140,7 @@ class MLPKernel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "activation", _activation(self.activation))
-        if isinstance(self.depth, bool) or not isinstance(self.depth, (int, np.integer)) or self.depth < 1:
-            raise SpecError(f"MLPKernel: depth must be an integer >= 1 (number of layers), got {self.depth!r}.")
-        object.__setattr__(self, "depth", int(self.depth))
+        object.__setattr__(self, "depth", check_int(self.depth, "depth", lo=1, where="MLPKernel (number of layers)"))
         object.__setattr__(self, "C_W", _finite("C_W", self.C_W, positive=True))
         for name in ("C_b", "lambda_W", "lambda_b"):
             object.__setattr__(self, name, _finite(name, getattr(self, name)))
@@ -153,8 +152,7 @@ class MLPKernel:
         ``depth`` counts the nonlinearities (``depth >= 0``); the returned PDLT kernel has ``depth + 1`` layers,
         ``C_W = lambda_W = W_std**2`` and ``C_b = lambda_b = b_std**2``.
         """
-        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
-            raise SpecError(f"MLPKernel.neural_tangents: depth must be an integer >= 0 (number of nonlinearities), got {depth!r}.")
+        depth = check_int(depth, "depth", lo=0, where="MLPKernel.neural_tangents (number of nonlinearities)")
         W2 = _finite("W_std", W_std, positive=True) ** 2
         b2 = _finite("b_std", b_std) ** 2
         return cls(activation, int(depth) + 1, W2, b2, W2, b2, **kw)

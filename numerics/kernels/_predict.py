@@ -27,7 +27,7 @@ import numpy as np
 
 from nntheory.errors import KernelError, SpecError
 
-__all__ = ["NTKPrediction", "ntk_predict", "kernel_regression"]
+__all__ = ["NTKPrediction", "kernel_regression", "ntk_predict"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,40 @@ def _filter(lam, t, rate, method, tol):
     return out
 
 
+def _check_options(t, learning_rate, method: str, normalization: str):
+    """The checked ``(learning_rate, times)`` of :func:`ntk_predict`."""
+    if method not in ("flow", "gd"):
+        raise SpecError(f"ntk_predict: method must be 'flow' or 'gd', got {method!r}.")
+    if normalization not in ("mean", "sum"):
+        raise SpecError(f"ntk_predict: normalization must be 'mean' or 'sum', got {normalization!r}.")
+    lr = float(learning_rate)
+    if not np.isfinite(lr) or lr <= 0:
+        raise SpecError(f"ntk_predict: learning_rate must be > 0 and finite, got {learning_rate!r}.")
+    ts = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    if ts.ndim != 1 or np.any(ts < 0) or np.any(np.isnan(ts)):
+        raise SpecError(f"ntk_predict: t must be times >= 0, got {t!r}.")
+    if method == "gd" and np.any(np.isinf(ts)):
+        raise SpecError("ntk_predict: t = inf is only defined for method='flow'.")
+    return lr, ts
+
+
+def _covariance(nngp_train_train, nngp_test_train, nngp_test_test, U, BU, F):
+    """The covariance ``(T, M, M)`` over initialisations (``None`` without NNGP kernels); see the module docstring."""
+    given = [k is not None for k in (nngp_train_train, nngp_test_train, nngp_test_test)]
+    if not any(given):
+        return None
+    if not all(given):
+        raise SpecError("ntk_predict: give all of nngp_train_train, nngp_test_train and nngp_test_test for the covariance.")
+    Kxx = np.asarray(nngp_train_train, dtype=np.float64)
+    Ktx = np.asarray(nngp_test_train, dtype=np.float64)
+    Ktt = np.asarray(nngp_test_test, dtype=np.float64)
+    KU = U.T @ Kxx @ U
+    KtU = Ktx @ U
+    P = BU[None] * F[:, None, :]  # (T, M, N): Theta_xX T_t in the eigenbasis
+    cov = Ktt[None] + np.einsum("tmi,ij,tnj->tmn", P, KU, P) - np.einsum("tmi,ni->tmn", P, KtU)
+    return cov - np.swapaxes(np.einsum("tmi,ni->tmn", P, KtU), 1, 2)
+
+
 def ntk_predict(
     ntk_train_train,
     ntk_test_train,
@@ -110,20 +144,19 @@ def ntk_predict(
         y_train: ``(N,)`` or ``(N, k)`` targets.
         t: a time or a sequence of times (``inf`` allowed for ``method="flow"``); for ``"gd"`` step counts.
         nngp_*: the NNGP kernels; give all three for the covariance.
+        learning_rate: :math:`\\eta`; with ``normalization="mean"`` (the default) the loss is divided by
+            ``size(Y)``, so the per-sample rate is :math:`\\eta/\\mathrm{size}(Y)`; ``"sum"`` uses :math:`\\eta` itself.
+        method: ``"flow"`` (gradient flow) or ``"gd"`` (``t`` discrete steps).
         diag_reg: added to the diagonal of the training NTK (times its mean diagonal).
+
+    Returns:
+        :class:`NTKPrediction` with ``mean (T, M[, k])`` and ``cov (T, M, M)`` (``None`` without NNGP kernels).
+
+    Raises:
+        SpecError: bad options or a learning rate for which gradient descent diverges.
+        KernelError: kernels of the wrong shape, not symmetric PSD, or singular at ``t = inf``.
     """
-    if method not in ("flow", "gd"):
-        raise SpecError(f"ntk_predict: method must be 'flow' or 'gd', got {method!r}.")
-    if normalization not in ("mean", "sum"):
-        raise SpecError(f"ntk_predict: normalization must be 'mean' or 'sum', got {normalization!r}.")
-    lr = float(learning_rate)
-    if not np.isfinite(lr) or lr <= 0:
-        raise SpecError(f"ntk_predict: learning_rate must be > 0 and finite, got {learning_rate!r}.")
-    ts = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    if ts.ndim != 1 or np.any(ts < 0) or np.any(np.isnan(ts)):
-        raise SpecError(f"ntk_predict: t must be times >= 0, got {t!r}.")
-    if method == "gd" and np.any(np.isinf(ts)):
-        raise SpecError("ntk_predict: t = inf is only defined for method='flow'.")
+    lr, ts = _check_options(t, learning_rate, method, normalization)
     Y = np.asarray(y_train, dtype=np.float64)
     vector = Y.ndim == 1
     Y = Y[:, None] if vector else Y
@@ -141,18 +174,7 @@ def ntk_predict(
     BU = B @ U
     UY = U.T @ Y
     mean = np.einsum("mi,ti,ik->tmk", BU, F, UY)
-    cov = None
-    if nngp_train_train is not None or nngp_test_train is not None or nngp_test_test is not None:
-        if nngp_train_train is None or nngp_test_train is None or nngp_test_test is None:
-            raise SpecError("ntk_predict: give all of nngp_train_train, nngp_test_train and nngp_test_test for the covariance.")
-        Kxx = np.asarray(nngp_train_train, dtype=np.float64)
-        Ktx = np.asarray(nngp_test_train, dtype=np.float64)
-        Ktt = np.asarray(nngp_test_test, dtype=np.float64)
-        KU = U.T @ Kxx @ U
-        KtU = Ktx @ U
-        P = BU[None] * F[:, None, :]  # (T, M, N): Theta_xX T_t in the eigenbasis
-        cov = Ktt[None] + np.einsum("tmi,ij,tnj->tmn", P, KU, P) - np.einsum("tmi,ni->tmn", P, KtU)
-        cov = cov - np.swapaxes(np.einsum("tmi,ni->tmn", P, KtU), 1, 2)
+    cov = _covariance(nngp_train_train, nngp_test_train, nngp_test_test, U, BU, F)
     if vector:
         mean = mean[..., 0]
     return NTKPrediction(ts, mean, cov)

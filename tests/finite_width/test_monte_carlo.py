@@ -59,7 +59,7 @@ def test_exact_ntk_at_first_layer():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="C_W > 0"):
+    with pytest.raises(ValueError, match="C_W must be a real number > 0"):
         EnsembleSpec(activation("relu"), depth=2, width=8, C_W=-1.0, C_b=0.0)
-    with pytest.raises(ValueError, match="n_nets must be >= 2"):
+    with pytest.raises(ValueError, match="n_nets must be an integer >= 2"):
         sample_ensemble(EnsembleSpec(activation("relu"), 2, 8, 2.0, 0.0), X, key=jax.random.key(0), n_nets=1)

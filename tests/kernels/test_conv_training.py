@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 
 from nntheory.errors import SpecError
 from nntheory.validation import TrainedConvSpec
-from nntheory.validation.kernels._training import _sigma, trained_spec, validate_equivariance, validate_training
+from nntheory.validation.kernels import trained_spec, validate_equivariance, validate_training
+from nntheory.validation.kernels._architectures import _sigma
 
 jax.config.update("jax_enable_x64", True)
 
@@ -69,7 +70,7 @@ def test_conv_kernel_chunks_agree():
 
 def test_trained_cnn_ensembles_approach_conv_ntk_with_channels():
     """Trained CNN ensembles (digits) against the CNN NTK prediction: the distance falls with the channel count."""
-    res = validate_training(activation="erf", arch="cnn", widths=(8, 32, 128), n_members=12, n_train=32, n_test=16,
+    res = validate_training(activation="erf", arch="cnn", widths=(8, 32, 128), n_nets=12, n_train=32, n_test=16,
                             steps=60, every=30, seed=1)
     d = [r["distance"][-1] for r in res.rows]
     se = [r["distance_se"][-1] for r in res.rows]
@@ -94,7 +95,7 @@ def test_conv_training_bad_input(call, match):
 def test_emergent_invariance_of_augmented_cnn_ensembles():
     """CNNs (not invariant by construction) trained on C4-augmented digits: the infinite-width prediction is
     invariant to round-off, and the ensemble mean's invariance error falls with ensemble size like 1/sqrt(m)."""
-    res = validate_equivariance(arch="cnn", activation="relu", width=32, n_members=32, n_train=8, n_test=8, n_noise=8,
+    res = validate_equivariance(arch="cnn", activation="relu", width=32, n_nets=32, n_train=8, n_test=8, n_noise=8,
                                 steps=30, sizes=(1, 16), seed=3)
     for where in ("train", "test", "noise"):
         assert res.theory["augmented"][where] < 1e-11

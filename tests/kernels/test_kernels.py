@@ -107,7 +107,7 @@ def test_neural_tangents_mapping_against_finite_networks():
     """stax.serial(Dense(W_std, b_std), erf, Dense(1, W_std, b_std)) in NTK parameterisation: with one
     nonlinearity the mean empirical NTK and the output covariance equal the infinite-width values at
     every width (first-layer preactivations are exactly Gaussian), so Monte Carlo tests them without bias."""
-    from nntheory.validation.kernels._training import TrainedMLPSpec, _sigma, apply, init_params
+    from nntheory.validation.kernels._architectures import TrainedMLPSpec, _sigma, apply, init_params
 
     rng = np.random.default_rng(3)
     x = jnp.asarray(rng.normal(size=(3, 5)))

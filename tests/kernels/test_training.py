@@ -1,8 +1,6 @@
 """Trained ensembles against NTK theory (small sizes; the CLI runs the full versions)."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from nntheory.validation import validate_equivariance, validate_training
 def test_trained_ensemble_mean_approaches_ntk_prediction_with_width():
     """The member-averaged deviation from each member's own linearised NTK prediction estimates
     E f_t - mu_t; it must fall from width to width, and overall by more than 3 standard errors."""
-    res = validate_training(activation="erf", widths=(64, 256, 1024), n_members=12, n_train=48, n_test=32,
+    res = validate_training(activation="erf", widths=(64, 256, 1024), n_nets=12, n_train=48, n_test=32,
                             steps=100, every=50, seed=1)
     d = [r["distance"][-1] for r in res.rows]
     se = [r["distance_se"][-1] for r in res.rows]
@@ -25,7 +23,7 @@ def test_trained_ensemble_mean_approaches_ntk_prediction_with_width():
 
 
 def test_emergent_invariance_of_augmented_ensembles():
-    res = validate_equivariance(activation="relu", width=256, n_members=32, n_train=16, n_test=16, n_noise=16,
+    res = validate_equivariance(activation="relu", width=256, n_nets=32, n_train=16, n_test=16, n_noise=16,
                                 steps=40, sizes=(1, 4, 16), seed=2)
     for where in ("train", "test", "noise"):
         assert res.theory["augmented"][where] < 1e-11  # exact invariance at infinite width, off-manifold too
@@ -38,18 +36,15 @@ def test_emergent_invariance_of_augmented_ensembles():
     assert res.passed
 
 
-def test_cli_validate_training_and_equivariance(tmp_path):
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "nntheory.cli", *args], capture_output=True, text=True)
-
-    out = run("validate", "equivariance", "--widths", "64", "--n-nets", "16", "--steps", "10", "--out", str(tmp_path))
+def test_cli_validate_training_and_equivariance(cli, tmp_path):
+    out = cli("validate", "equivariance", "--widths", "64", "--n-nets", "16", "--steps", "10", "--out", str(tmp_path))
     assert out.returncode in (0, 1), out.stderr
     data = json.loads((tmp_path / "equivariance.json").read_text())
     assert data["format_version"] == 1 and data["settings"]["width"] == 64
     assert (tmp_path / "equivariance.png").stat().st_size > 1000
-    bad = run("validate", "training", "--widths", "64,128", "--out", str(tmp_path))
+    bad = cli("validate", "training", "--widths", "64,128", "--out", str(tmp_path))
     assert bad.returncode == 2 and "need at least 3 widths" in bad.stderr and "Traceback" not in bad.stderr
-    bad = run("validate", "--steps", "10", "--out", str(tmp_path))
+    bad = cli("validate", "--steps", "10", "--out", str(tmp_path))
     assert bad.returncode == 2 and "--steps" in bad.stderr
 
 
@@ -59,22 +54,20 @@ def test_cli_validate_training_and_equivariance(tmp_path):
     (["--activation", "relu", "--W-std", "1", "--depth", "0", "--inputs", "-"], "layers must be >= 1"),
     (["--activation", "__import__('os')", "--W-std", "1", "--depth", "2", "--inputs", "-"], "activation"),
 ])
-def test_cli_kernels_bad_input(args, match):
-    out = subprocess.run([sys.executable, "-m", "nntheory.cli", "kernels", *args], input="[[1, 2], [3]]",
-                         capture_output=True, text=True)
+def test_cli_kernels_bad_input(cli, args, match):
+    out = cli("kernels", *args, stdin="[[1, 2], [3]]")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert match in out.stderr, out.stderr
 
 
-def test_cli_kernels_matches_api(tmp_path):
+def test_cli_kernels_matches_api(cli, tmp_path):
     from nntheory.numerics import MLPKernel
 
     x = [[1.0, 0.0, 0.5], [0.3, 0.8, 0.1]]
     p = tmp_path / "x.json"
     p.write_text(json.dumps(x))
-    out = subprocess.run([sys.executable, "-m", "nntheory.cli", "kernels", "--activation", "erf", "--W-std", "1.2",
-                          "--b-std", "0.3", "--depth", "2", "--inputs", str(p), "--convention", "neural-tangents"],
-                         capture_output=True, text=True)
+    out = cli("kernels", "--activation", "erf", "--W-std", "1.2", "--b-std", "0.3", "--depth", "2", "--inputs", p,
+              "--convention", "neural-tangents")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     k = MLPKernel.neural_tangents("erf", W_std=1.2, b_std=0.3, depth=2)(np.array(x))

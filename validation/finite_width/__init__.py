@@ -1,4 +1,17 @@
-"""TODO: conventions of validation.finite_width."""
+"""Monte Carlo ensembles of finite-width MLPs at initialisation against the 1/width expansion.
+
+Conventions (PDLT):
+
+* Networks: the one MLP of :mod:`nntheory.validation._networks`, ``z^(1) = b + W x`` with
+  ``W ~ N(0, C_W / n_{l-1})`` and ``b ~ N(0, C_b)``; ``depth`` is the number of layers ``L``
+  (preactivations ``z^(1)..z^(L)``, all of width ``width``), as in :class:`~nntheory.numerics.MLPKernel`.
+* NTK: gradient descent with per-layer learning rates ``lambda_W / n_{l-1}`` (weights) and ``lambda_b``
+  (biases), PDLT eq. (8.12).
+* ``n_nets`` is the number of networks and ``key`` a JAX random key; standard errors are over networks
+  (the jackknife of :mod:`nntheory.validation._estimators`).
+* The main job of ``nntheory validate`` (:func:`main_job_configurations`) runs each activation at
+  criticality and off it.
+"""
 
 from nntheory.validation.finite_width._compare import Comparison as Comparison
 from nntheory.validation.finite_width._compare import compare_width_sweep as compare_width_sweep
@@ -6,6 +19,12 @@ from nntheory.validation.finite_width._compare import theory_statistics as theor
 from nntheory.validation.finite_width._ensembles import EnsembleSpec as EnsembleSpec
 from nntheory.validation.finite_width._ensembles import EnsembleSummaries as EnsembleSummaries
 from nntheory.validation.finite_width._ensembles import sample_ensemble as sample_ensemble
+from nntheory.validation.finite_width._main_job import MAIN_JOB_ACTIVATIONS as MAIN_JOB_ACTIVATIONS
+from nntheory.validation.finite_width._main_job import MAIN_JOB_DEFAULTS as MAIN_JOB_DEFAULTS
+from nntheory.validation.finite_width._main_job import MainJobConfig as MainJobConfig
+from nntheory.validation.finite_width._main_job import check_main_job as check_main_job
+from nntheory.validation.finite_width._main_job import main_job_configurations as main_job_configurations
+from nntheory.validation.finite_width._main_job import main_job_inputs as main_job_inputs
 from nntheory.validation.finite_width._nnlo import NNLOCheck as NNLOCheck
 from nntheory.validation.finite_width._nnlo import validate_nnlo as validate_nnlo
 
@@ -13,8 +32,14 @@ __all__ = [
     "Comparison",
     "EnsembleSpec",
     "EnsembleSummaries",
+    "MAIN_JOB_ACTIVATIONS",
+    "MAIN_JOB_DEFAULTS",
+    "MainJobConfig",
     "NNLOCheck",
+    "check_main_job",
     "compare_width_sweep",
+    "main_job_configurations",
+    "main_job_inputs",
     "sample_ensemble",
     "theory_statistics",
     "validate_nnlo",

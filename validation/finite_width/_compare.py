@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import jax
 import numpy as np
 
+from nntheory.errors import SpecError
 from nntheory.numerics import compile_recursion
 from nntheory.theory import Activation
 from nntheory.theory.finite_width._recursions import finite_width_recursion
@@ -34,6 +35,11 @@ __all__ = ["Comparison", "compare_width_sweep", "theory_statistics"]
 
 @dataclass
 class Comparison:
+    """Theory vs Monte Carlo of one width sweep: one row per statistic, layer and entry (see the module docstring).
+
+    ``depth`` is the number of PDLT layers, as in :class:`EnsembleSpec`.
+    """
+
     activation: str
     C_W: float
     C_b: float
@@ -47,16 +53,22 @@ class Comparison:
 
     @property
     def passed(self) -> bool:
+        """Every row has ``|z| < z_max``."""
         return all(abs(r["z"]) < self.z_max for r in self.rows)
 
     @property
     def worst(self) -> dict:
+        """The row with the largest ``|z|``."""
         return max(self.rows, key=lambda r: abs(r["z"]))
 
 
 def theory_statistics(act: Activation, gram: np.ndarray, *, depth: int, C_W: float, C_b: float,
                       lambda_W: float = 1.0, lambda_b: float = 1.0) -> dict[str, np.ndarray]:
-    """Compiled K, V, K1, Theta per layer at equal widths (float64 if x64 is on)."""
+    """Compiled K, V, K1, Theta per layer at equal widths (float64 if x64 is on).
+
+    Returns:
+        ``{name: array}`` with leading axis = layer (``depth`` PDLT layers) for ``K``, ``K1``, ``V``, ``Theta``.
+    """
     m = gram.shape[0]
     comp = compile_recursion(finite_width_recursion(act, m))
     out = comp(np.asarray(gram), depth=depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
@@ -68,6 +80,44 @@ def _entries(name: str, m: int):
         P = [(a, b) for a in range(m) for b in range(a, m)]
         return [p + q for i, p in enumerate(P) for q in P[i:]]
     return [(a, b) for a in range(m) for b in range(a, m)]
+
+
+def _sweeps(ests: list, th: dict, widths) -> dict:
+    """Per statistic ``(y, se, x, theory)``: the Monte Carlo values whose ``x -> 0`` intercept is the theory value."""
+    ns = np.asarray(widths, dtype=float)
+    Kmc = np.stack([e["K_mc"].value for e in ests])
+    Kse = np.stack([e["K_mc"].stderr for e in ests])
+    nn = ns.reshape((-1,) + (1,) * (Kmc.ndim - 1))
+    sweeps = {
+        "K": (Kmc - th["K1"][None] / nn, Kse, 1 / nn**2, th["K"]),
+        "K1": (nn * (Kmc - th["K"][None]), nn * Kse, 1 / nn, th["K1"]),
+        "Theta": (np.stack([e["Theta"].value for e in ests]), np.stack([e["Theta"].stderr for e in ests]), 1 / nn, th["Theta"]),
+    }
+    Vmc = np.stack([e["V"].value for e in ests])
+    Vse = np.stack([e["V"].stderr for e in ests])
+    sweeps["V"] = (Vmc, Vse, 1 / ns.reshape((-1,) + (1,) * (Vmc.ndim - 1)), th["V"])
+    return sweeps
+
+
+def _fit_rows(name: str, y, se, x, theory, depth: int, m: int, n_widths: int) -> list[dict]:
+    """Fit ``y = b0 + b1 x`` entry by entry and compare the intercept with the theory (one row per entry)."""
+    b0, b0se, chi2 = fit_intercept(x, y, se)
+    rows = []
+    for l in range(depth):
+        for idx in _entries(name, m):
+            t = float(theory[(l, *idx)])
+            est, s = float(b0[(l, *idx)]), float(b0se[(l, *idx)])
+            if s <= 1e-12 * max(1.0, abs(t)):  # deterministic entry (layer-1 K, Theta): agree to round-off
+                z = 0.0 if abs(est - t) <= 1e-9 * max(1.0, abs(t)) else float("inf")
+            else:
+                z = (est - t) / s
+            rows.append({
+                "statistic": name, "layer": l + 1, "index": list(idx), "theory": t,
+                "extrapolated": est, "stderr": s, "z": z, "chi2": float(chi2[(l, *idx)]),
+                "mc": [float(y[(w, l, *idx)]) for w in range(n_widths)],
+                "mc_stderr": [float(se[(w, l, *idx)]) for w in range(n_widths)],
+            })
+    return rows
 
 
 def compare_width_sweep(
@@ -86,9 +136,26 @@ def compare_width_sweep(
     chunk: int = 256,
     progress: bool = False,
 ) -> Comparison:
-    """Run ensembles at each width and compare every statistic with the compiled theory."""
+    """Run ensembles at each width and compare every statistic with the compiled theory.
+
+    Args:
+        act: the activation.
+        C_W, C_b, lambda_W, lambda_b: PDLT initialisation variances and NTK learning-rate factors.
+        depth: PDLT number of layers (as :class:`EnsembleSpec`).
+        widths: at least three widths; ``n_nets`` networks at each.
+        inputs: ``(m, n_0)`` inputs.
+        key: JAX random key (width ``i`` uses ``jax.random.fold_in(key, i)``).
+        z_max: the pass threshold on ``|z|``.
+        chunk, progress: as in :func:`sample_ensemble`.
+
+    Returns:
+        :class:`Comparison` with one row per statistic, layer and entry.
+
+    Raises:
+        SpecError: fewer than three widths.
+    """
     if len(widths) < 3:
-        raise ValueError(f"compare_width_sweep: need at least 3 widths for a 2-parameter fit with a check, got {widths}.")
+        raise SpecError(f"compare_width_sweep: need at least 3 widths for a 2-parameter fit with a check, got {widths}.")
     X = np.asarray(inputs, dtype=float)
     gram = X @ X.T / X.shape[1]
     th = theory_statistics(act, gram, depth=depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
@@ -97,36 +164,8 @@ def compare_width_sweep(
         spec = EnsembleSpec(act, depth, n, C_W, C_b, lambda_W, lambda_b)
         ens = sample_ensemble(spec, X, key=jax.random.fold_in(key, i), n_nets=n_nets, chunk=chunk, progress=progress)
         ests.append(estimate_statistics(ens))
-    ns = np.asarray(widths, dtype=float)
     comp = Comparison(act.name, C_W, C_b, depth, tuple(widths), n_nets, theory=th, z_max=z_max)
     comp.mc = {w: e for w, e in zip(widths, ests)}
-    m = X.shape[0]
-    Kmc = np.stack([e["K_mc"].value for e in ests])
-    Kse = np.stack([e["K_mc"].stderr for e in ests])
-    shape = (-1,) + (1,) * (Kmc.ndim - 1)
-    nn = ns.reshape(shape)
-    sweeps = {
-        "K": (Kmc - th["K1"][None] / nn, Kse, 1 / nn**2, th["K"]),
-        "K1": (nn * (Kmc - th["K"][None]), nn * Kse, 1 / nn, th["K1"]),
-        "Theta": (np.stack([e["Theta"].value for e in ests]), np.stack([e["Theta"].stderr for e in ests]), 1 / nn, th["Theta"]),
-    }
-    Vmc = np.stack([e["V"].value for e in ests])
-    Vse = np.stack([e["V"].stderr for e in ests])
-    sweeps["V"] = (Vmc, Vse, 1 / ns.reshape((-1,) + (1,) * (Vmc.ndim - 1)), th["V"])
-    for name, (y, se, x, theory) in sweeps.items():
-        b0, b0se, chi2 = fit_intercept(x, y, se)
-        for l in range(depth):
-            for idx in _entries(name, m):
-                t = float(theory[(l, *idx)])
-                est, s = float(b0[(l, *idx)]), float(b0se[(l, *idx)])
-                if s <= 1e-12 * max(1.0, abs(t)):  # deterministic entry (layer-1 K, Theta): agree to round-off
-                    z = 0.0 if abs(est - t) <= 1e-9 * max(1.0, abs(t)) else float("inf")
-                else:
-                    z = (est - t) / s
-                comp.rows.append({
-                    "statistic": name, "layer": l + 1, "index": list(idx), "theory": t,
-                    "extrapolated": est, "stderr": s, "z": z, "chi2": float(chi2[(l, *idx)]),
-                    "mc": [float(y[(w, l, *idx)]) for w in range(len(widths))],
-                    "mc_stderr": [float(se[(w, l, *idx)]) for w in range(len(widths))],
-                })
+    for name, (y, se, x, theory) in _sweeps(ests, th, widths).items():
+        comp.rows += _fit_rows(name, y, se, x, theory, depth, X.shape[0], len(widths))
     return comp

@@ -25,22 +25,30 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Callable
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-import sympy
 
-from nntheory.numerics import compile_expr
-from nntheory.theory import Activation, z
+from nntheory._checks import check_int, check_real
+from nntheory.errors import SpecError
+from nntheory.theory import Activation
+from nntheory.validation._networks import activation_fns, mlp_forward, pdlt_mlp_params
 
-__all__ = ["EnsembleSpec", "EnsembleSummaries", "sample_ensemble", "activation_fns"]
+__all__ = ["EnsembleSpec", "EnsembleSummaries", "activation_fns", "sample_ensemble"]
 
 
 @dataclass(frozen=True)
 class EnsembleSpec:
-    """What to sample: ``depth`` layers of width ``width`` (all layers, including the last)."""
+    """What to sample: ``depth`` layers of width ``width`` (all layers, including the last).
+
+    ``depth`` is the PDLT number of layers :math:`L` (preactivations :math:`z^{(1)}..z^{(L)}`), as in
+    :class:`~nntheory.numerics.MLPKernel`. Networks are the PDLT MLPs of :mod:`nntheory.validation._networks`
+    (``W ~ N(0, C_W/n_{l-1})``, ``b ~ N(0, C_b)``); ``lambda_W``, ``lambda_b`` are the NTK learning-rate factors
+    and ``ntk_neurons`` the neurons the empirical NTK averages over (0 skips it).
+
+    Raises:
+        SpecError: non-integer or too small ``depth``/``width``, ``C_W <= 0`` or ``C_b < 0``.
+    """
 
     activation: Activation
     depth: int
@@ -52,10 +60,11 @@ class EnsembleSpec:
     ntk_neurons: int = 4  # 0 skips the NTK (cheaper when only kernel statistics are needed)
 
     def __post_init__(self) -> None:
-        if self.depth < 1 or self.width < 2:
-            raise ValueError(f"EnsembleSpec: depth >= 1 and width >= 2 required, got depth={self.depth}, width={self.width}.")
-        if self.C_W <= 0 or self.C_b < 0:
-            raise ValueError(f"EnsembleSpec: C_W > 0 and C_b >= 0 required, got C_W={self.C_W}, C_b={self.C_b}.")
+        check_int(self.depth, "depth", lo=1, where="EnsembleSpec")
+        check_int(self.width, "width", lo=2, where="EnsembleSpec")
+        check_int(self.ntk_neurons, "ntk_neurons", lo=0, where="EnsembleSpec")
+        check_real(self.C_W, "C_W", lo=0, lo_open=True, where="EnsembleSpec")
+        check_real(self.C_b, "C_b", lo=0, where="EnsembleSpec")
 
 
 @dataclass(frozen=True)
@@ -74,30 +83,17 @@ class EnsembleSummaries:
 
     @property
     def n_nets(self) -> int:
+        """The number of networks."""
         return self.S2.shape[0]
-
-
-def activation_fns(act: Activation) -> tuple[Callable, Callable]:
-    """JAX callables for sigma and sigma', compiled through the one seam."""
-    return compile_expr(act.expr, [z]), compile_expr(sympy.diff(act.expr, z), [z])
 
 
 def _one_network(key, X, spec: EnsembleSpec, sig, dsig, pairs):
     n, L = spec.width, spec.depth
     m, n0 = X.shape
-    keys = jax.random.split(key, 2 * L)
-    prev = X  # (m, n_prev)
-    Ws, zs, acts, Gs = [], [], [X], []
-    for l in range(L):
-        fan_in = prev.shape[1]
-        Gs.append(spec.C_b + spec.C_W / fan_in * (prev @ prev.T))
-        W = jax.random.normal(keys[2 * l], (n, fan_in), X.dtype) * jnp.sqrt(spec.C_W / fan_in)
-        b = jax.random.normal(keys[2 * l + 1], (n,), X.dtype) * jnp.sqrt(spec.C_b)
-        zl = prev @ W.T + b  # (m, n)
-        Ws.append(W)
-        zs.append(zl)
-        prev = sig(zl)
-        acts.append(prev)
+    params = pdlt_mlp_params(key, (n0,) + (n,) * L, spec.C_W, spec.C_b, X.dtype)
+    zs, acts = mlp_forward(params, X, sig)
+    Ws = [W for W, _ in params]
+    Gs = [spec.C_b + spec.C_W / h.shape[1] * (h @ h.T) for h in acts[:L]]
     pa, pb = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
     S2, C4, M4, NTK = [], [], [], []
     for l in range(L):
@@ -136,12 +132,27 @@ def sample_ensemble(
     chunk: int = 256,
     progress: bool = False,
 ) -> EnsembleSummaries:
-    """Sample ``n_nets`` networks and return their per-network summaries (float64 if x64 is on)."""
+    """Sample ``n_nets`` networks and return their per-network summaries (float64 if x64 is on).
+
+    Args:
+        spec: what to sample.
+        inputs: ``(m, n_0)`` inputs.
+        key: JAX random key; network ``i`` uses ``jax.random.split(key, n_nets)[i]``.
+        n_nets: number of networks (``>= 2``).
+        chunk: networks per compiled batch.
+        progress: report progress on stderr.
+
+    Returns:
+        :class:`EnsembleSummaries`.
+
+    Raises:
+        SpecError: inputs not 2-d, ``n_nets < 2`` or ``chunk < 1``.
+    """
     X = jnp.asarray(inputs)
     if X.ndim != 2:
-        raise ValueError(f"sample_ensemble: inputs must be (n_inputs, n_0), got shape {X.shape}.")
-    if n_nets < 2:
-        raise ValueError(f"sample_ensemble: n_nets must be >= 2 for standard errors, got {n_nets}.")
+        raise SpecError(f"sample_ensemble: inputs must be (n_inputs, n_0), got shape {X.shape}.")
+    check_int(n_nets, "n_nets", lo=2, where="sample_ensemble")
+    check_int(chunk, "chunk", lo=1, where="sample_ensemble")
     m = X.shape[0]
     pairs = tuple((a, b) for a in range(m) for b in range(a, m))
     sig, dsig = activation_fns(spec.activation)

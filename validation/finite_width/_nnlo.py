@@ -22,27 +22,12 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from nntheory.errors import SpecError
 from nntheory.theory import Activation
 from nntheory.validation.finite_width._ensembles import EnsembleSpec, sample_ensemble
-from nntheory.validation._estimators import fit_intercept
+from nntheory.validation._estimators import fit_intercept, k3_jackknife
 
 __all__ = ["NNLOCheck", "k3_jackknife", "validate_nnlo"]
-
-
-def k3_jackknife(x: np.ndarray) -> tuple[float, float]:
-    """Unbiased third cumulant (k-statistic) of ``x`` and its delete-one jackknife standard error."""
-    x = np.asarray(x, float)
-    N = len(x)
-    d = x - x.mean()  # k-statistics are shift invariant; centring keeps the sums well conditioned
-    s1, s2, s3 = d.sum(), (d**2).sum(), (d**3).sum()
-
-    def k3(t1, t2, t3, n):
-        return (n * n * t3 - 3 * n * t2 * t1 + 2 * t1**3) / (n * (n - 1) * (n - 2))
-
-    full = k3(s1, s2, s3, N)
-    loo = k3(s1 - d, s2 - d**2, s3 - d**3, N - 1)
-    se = np.sqrt((N - 1) / N * ((loo - loo.mean()) ** 2).sum())
-    return float(N * full - (N - 1) * loo.mean()), float(se)
 
 
 @dataclass(frozen=True)
@@ -61,12 +46,13 @@ class NNLOCheck:
 
     @property
     def z(self) -> float:
+        """``(fit - theory) / stderr``."""
         return (self.fit - self.theory) / self.stderr
 
 
 def _gauss_mean_sq(act: Activation, var: np.ndarray, nodes: int = 96) -> np.ndarray:
     """<sigma(z)^2> for z ~ N(0, var), per entry of ``var``, by Gauss–Hermite quadrature."""
-    from nntheory.validation.finite_width._ensembles import activation_fns
+    from nntheory.validation._networks import activation_fns
 
     x, w = np.polynomial.hermite_e.hermegauss(nodes)
     w = w / w.sum()
@@ -78,15 +64,32 @@ def _gauss_mean_sq(act: Activation, var: np.ndarray, nodes: int = 96) -> np.ndar
 def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths, n_nets: int, x2: float = 1.0,
                   seed: int = 0, chunk: int = 8192, progress: bool = False) -> list[NNLOCheck]:
     """``K2`` and ``U`` at layer ``depth`` (one input, ``|x|^2/n_0 = x2``): theory from
-    :func:`nntheory.diagrams.diagram_recursion` (order 2) vs the width-sweep fit (see module doc)."""
+    :func:`nntheory.diagrams.diagram_recursion` (order 2) vs the width-sweep fit (see module doc).
+
+    Args:
+        act: the activation.
+        C_W, C_b: initialisation variances (PDLT).
+        depth: PDLT number of layers; must be 3.
+        widths: at least three widths >= 3.
+        n_nets: networks per width.
+        x2: ``|x|^2 / n_0`` of the one input.
+        seed: seed of the JAX key (width ``i`` uses ``fold_in(key, i)``).
+        chunk, progress: as in :func:`sample_ensemble`.
+
+    Returns:
+        Two :class:`NNLOCheck`, for ``K2`` and ``U``.
+
+    Raises:
+        SpecError: ``depth != 3`` or too few / too small widths.
+    """
     from nntheory.diagrams import diagram_recursion
     from nntheory.numerics import compile_recursion
 
     if depth != 3:
-        raise ValueError(f"validate_nnlo: depth must be 3 (the variance-reduced K2 estimator needs an exactly known E[G^(2)]), got {depth}.")
+        raise SpecError(f"validate_nnlo: depth must be 3 (the variance-reduced K2 estimator needs an exactly known E[G^(2)]), got {depth}.")
     widths = tuple(int(w) for w in widths)
     if len(widths) < 3 or min(widths) < 3:
-        raise ValueError(f"validate_nnlo: at least 3 widths >= 3 are needed for the fit, got {widths}.")
+        raise SpecError(f"validate_nnlo: at least 3 widths >= 3 are needed for the fit, got {widths}.")
     theo = compile_recursion(diagram_recursion(act, 2))(np.array([[x2]]), depth=depth, C_W=C_W, C_b=C_b)
     t = {k: float(np.asarray(v)[depth - 1].reshape(-1)[0]) for k, v in theo.items()}
     n0 = 4
