@@ -10,10 +10,16 @@ from nntheory.numerics._quadrature import expectation_nodes as expectation_nodes
 from nntheory.numerics._quadrature import gauss_hermite_rule as gauss_hermite_rule
 from nntheory.numerics._quadrature import half_range_rule as half_range_rule
 from nntheory.numerics.finite_width import CompiledRecursion as CompiledRecursion
+from nntheory.numerics.finite_width import FiniteWidthPredictions as FiniteWidthPredictions
+from nntheory.numerics.finite_width import finite_width_predictions as finite_width_predictions
+from nntheory.numerics._inputs import gram_matrix as gram_matrix
+from nntheory.numerics._inputs import input_vectors as input_vectors
+from nntheory.numerics._compile import require_float64 as require_float64
 from nntheory.numerics.finite_width import compile_recursion as compile_recursion
 from nntheory.numerics.finite_width import pairwise_statistics as pairwise_statistics
 from nntheory.numerics._export import load_table_npz as load_table_npz
 from nntheory.numerics.kernels import ConvKernel as ConvKernel
+from nntheory.numerics.fixed_point import ActivationTable as ActivationTable
 from nntheory.numerics.fixed_point import FixedType as FixedType
 from nntheory.numerics.fixed_point import QActivation as QActivation
 from nntheory.numerics.fixed_point import QDense as QDense
@@ -22,6 +28,8 @@ from nntheory.numerics.fixed_point import quantized_mlp as quantized_mlp
 from nntheory.numerics.fixed_point import QuantizedTheory as QuantizedTheory
 from nntheory.numerics.fixed_point import quantized_theory as quantized_theory
 from nntheory.numerics.fixed_point import weight_error_moments as weight_error_moments
+from nntheory.numerics.fixed_point import activation_table as activation_table
+from nntheory.numerics.fixed_point import float_activation as float_activation
 from nntheory.numerics.kernels import FiniteGroup as FiniteGroup
 from nntheory.numerics.kernels import GroupError as GroupError
 from nntheory.numerics.kernels import group_from_matrices as group_from_matrices
@@ -63,61 +71,69 @@ from nntheory.numerics.lie import SecondOrderNODE as SecondOrderNODE
 from nntheory.numerics.lie import rk4_solve as rk4_solve
 
 __all__ = [
-    "compile_invariants",
-    "jet_of",
-    "invariants_along",
-    "compile_group_action",
-    "compile_fields",
-    "EquivariantNODE",
-    "SecondOrderNODE",
-    "PlainNODE",
-    "rk4_solve",
+    "ActivationTable",
+    "CompiledRecursion",
     "ConvKernel",
-    "FixedType",
-    "QActivation",
-    "QDense",
-    "QuantizedMLP",
-    "QuantizedTheory",
-    "quantized_mlp",
-    "quantized_theory",
-    "weight_error_moments",
+    "EquivariantNODE",
     "FiniteGroup",
+    "FiniteWidthPredictions",
+    "FixedType",
     "GroupError",
     "Kernels",
+    "LookupTable",
     "MLPKernel",
     "NTKPrediction",
+    "PlainNODE",
+    "QActivation",
+    "QDense",
+    "QuadratureConfig",
+    "QuantizedMLP",
+    "QuantizedTheory",
+    "SecondOrderNODE",
+    "activation_table",
+    "cg_blocks",
+    "cg_table",
+    "compile_expr",
+    "compile_fields",
+    "compile_group_action",
+    "compile_invariants",
+    "compile_recursion",
     "dual_functions",
+    "expectation_nodes",
+    "explicit_integrand",
+    "finite_width_predictions",
+    "float_activation",
+    "gauss_hermite_rule",
+    "gram_matrix",
     "group_from_matrices",
+    "half_range_rule",
     "image_dihedral",
     "image_reflections",
     "image_rotations",
+    "input_vectors",
+    "invariants_along",
     "item_permutations",
+    "jet_of",
     "kernel_regression",
-    "ntk_predict",
-    "point_rotations",
-    "CompiledRecursion",
-    "LookupTable",
-    "cg_blocks",
-    "cg_table",
     "load_table_npz",
+    "ntk_predict",
+    "pairwise_statistics",
+    "point_rotations",
+    "quantized_mlp",
+    "quantized_theory",
     "real_basis_change_matrix",
     "real_spherical_harmonics",
+    "require_float64",
+    "rk4_solve",
     "round_exact",
     "sh_table",
     "table_bytes",
     "tensor_product",
+    "weight_error_moments",
     "wigner_D_matrix",
     "wigner_D_real_matrix",
     "wigner_d_half_pi",
     "wigner_d_matrix",
     "wigner_d_table",
     "write_table",
-    "QuadratureConfig",
-    "compile_expr",
-    "compile_recursion",
-    "expectation_nodes",
-    "explicit_integrand",
-    "gauss_hermite_rule",
-    "half_range_rule",
-    "pairwise_statistics",
 ]

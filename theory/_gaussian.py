@@ -25,7 +25,6 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 import sympy
-from sympy.core.function import UndefinedFunction
 
 from nntheory.errors import KernelError, SpecError
 from nntheory.theory._activations import Activation, as_expr, as_matrix

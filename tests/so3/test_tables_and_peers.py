@@ -3,7 +3,6 @@
 import json
 import os
 import subprocess
-import sys
 
 import mpmath
 import numpy as np
@@ -81,15 +80,11 @@ def test_export_is_deterministic_and_loads_without_pickle(tmp_path):
     assert [e[-1] for e in doc["entries"]] == t.value.tolist()  # floats round-trip exactly
 
 
-def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "nntheory.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def test_cli_tables_bytes_identical_and_c_header_compiles(tmp_path):
+def test_cli_tables_bytes_identical_and_c_header_compiles(cli, tmp_path):
     out = []
     for k in range(2):
         f = tmp_path / f"cg{k}.h"
-        r = _cli("tables", "cg", "--lmax", "2", "--basis", "real", "--normalization", "unit", "--dtype", "float32",
+        r = cli("tables", "cg", "--lmax", "2", "--basis", "real", "--normalization", "unit", "--dtype", "float32",
                  "--format", "c-header", "-o", str(f))
         assert r.returncode == 0, r.stderr
         out.append(f.read_bytes())
@@ -116,8 +111,8 @@ def test_cli_tables_bytes_identical_and_c_header_compiles(tmp_path):
     (["tables", "wigner-d", "--lmax", "2", "--beta", "7", "-o", "x.npz"], "[0, pi]"),
     (["tables", "cg", "--lmax", "2", "--normalization", "integral", "-o", "x.npz"], "--normalization"),
 ])
-def test_cli_tables_bad_input(tmp_path, args, message):
-    r = _cli(*args, cwd=tmp_path)
+def test_cli_tables_bad_input(cli, tmp_path, args, message):
+    r = cli(*args, cwd=tmp_path)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x.npz").exists()
 

@@ -59,18 +59,16 @@ def run(args) -> int:
 
 
 def _main_job_settings(args):
-    depth = 6 if args.depth is None else args.depth
-    widths = tuple(int_list(args.widths or "32,64,128,256", "widths"))
-    n_nets = 1000 if args.n_nets is None else args.n_nets
+    """``(depth, widths, n_nets, factor, C_b)`` of the main job from the flags, checked by the library."""
+    from nntheory.validation.finite_width import MAIN_JOB_DEFAULTS, check_main_job
+
     for opt, val in (("--steps", args.steps), ("--arch", args.arch)):
         if val is not None:
             raise SpecError(f"{opt}: only for 'validate training' and 'validate equivariance'.")
-    if len(widths) < 3 or min(widths) < 4:
-        raise SpecError(f"--widths: need at least 3 widths >= 4, got {args.widths!r}.")
-    if depth < 2 or depth > 50:
-        raise SpecError(f"--depth: must be between 2 and 50, got {depth}.")
-    if n_nets < 16:
-        raise SpecError(f"--n-nets: must be >= 16 for standard errors, got {n_nets}.")
+    widths = int_list(args.widths, "widths") if args.widths else MAIN_JOB_DEFAULTS["widths"]
+    depth = MAIN_JOB_DEFAULTS["depth"] if args.depth is None else args.depth
+    n_nets = MAIN_JOB_DEFAULTS["n_nets"] if args.n_nets is None else args.n_nets
+    widths, depth, n_nets = check_main_job(widths, depth, n_nets)
     parts = args.off.split(",")
     if len(parts) != 2:
         raise SpecError(f"--off-critical: expected two numbers 'factor,C_b', got {args.off!r}.")
@@ -84,10 +82,10 @@ def run_main_job(args) -> int:
 
     from nntheory._version import __version__
     from nntheory.validation import compare_width_sweep
-    from nntheory.validation.finite_width import main_job_configurations, main_job_inputs
+    from nntheory.validation.finite_width import MAIN_JOB_ACTIVATIONS, main_job_configurations, main_job_inputs
 
     depth, widths, n_nets, fac, cb_off = _main_job_settings(args)
-    names = args.activation or ["relu", "tanh", "gelu"]
+    names = args.activation or list(MAIN_JOB_ACTIVATIONS)
     configs = main_job_configurations(names, off_critical=(fac, cb_off))
     X = main_job_inputs(args.seed)
     key = jax.random.key(args.seed)
@@ -97,7 +95,8 @@ def run_main_job(args) -> int:
     print(f"nntheory validate: {json.dumps(settings, sort_keys=True)}", file=sys.stderr)
     results, lines, ok = [], [], True
     t0 = time.time()
-    for i, (act, C_W, C_b, label) in enumerate(configs):
+    for i, cfg in enumerate(configs):
+        act, C_W, C_b, label = cfg.activation, cfg.C_W, cfg.C_b, cfg.label
         print(f"[{i + 1}/{len(configs)}] {act.name} ({label}: C_W={C_W:.6g}, C_b={C_b:.6g})", file=sys.stderr)
         comp = compare_width_sweep(act, C_W=C_W, C_b=C_b, depth=depth, widths=widths, n_nets=n_nets,
                                    inputs=X, key=jax.random.fold_in(key, i), z_max=args.z_max, progress=True)
