@@ -109,7 +109,7 @@ API = {
 
 
 DOCTEST_MODULES = [
-    "nntheory._checks", "nntheory.theory._activations", "nntheory.theory._gaussian", "nntheory.theory.finite_width._recursions",
+    "nntheory._checks", "nntheory.theory._activations", "nntheory.theory._parsing", "nntheory.theory._gaussian", "nntheory.theory.finite_width._recursions",
     "nntheory.theory.finite_width._criticality", "nntheory.numerics._compile", "nntheory.numerics._inputs",
     "nntheory.diagrams._statistics", "nntheory.theory.so3._su2", "nntheory.theory.so3._so3",
     "nntheory.theory.so3._recoupling", "nntheory.theory.lie._actions", "nntheory.theory.lie._invariants",

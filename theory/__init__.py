@@ -19,8 +19,8 @@ from nntheory.theory._activations import Activation as Activation
 from nntheory.theory._activations import activation as activation
 from nntheory.theory._activations import leaky_relu as leaky_relu
 from nntheory.theory._activations import parse_activation as parse_activation
-from nntheory.theory._activations import parse_expression as parse_expression
-from nntheory.theory._activations import parse_number as parse_number
+from nntheory.theory._parsing import parse_expression as parse_expression
+from nntheory.theory._parsing import parse_number as parse_number
 from nntheory.theory._activations import scale_invariant as scale_invariant
 from nntheory.theory._activations import z as z
 from nntheory.theory._closed_forms import orthant_moment as orthant_moment

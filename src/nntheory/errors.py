@@ -14,6 +14,7 @@ __all__ = [
     "NNTheoryError",
     "SpecError",
     "SpinError",
+    "StatisticError",
 ]
 
 
@@ -51,3 +52,10 @@ class FixedPointError(SpecError):
 
 class HarnessError(NNTheoryError):
     """An external reference (a C++ compiler, hls4ml) that failed or is not available."""
+
+
+class StatisticError(SpecError, KeyError):
+    """A statistic name a recursion does not have (also a ``KeyError``, as a mapping lookup)."""
+
+    def __str__(self) -> str:  # KeyError would print the message with quotes
+        return str(self.args[0]) if self.args else ""

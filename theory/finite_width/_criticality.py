@@ -16,6 +16,7 @@ from functools import lru_cache
 import mpmath
 import sympy
 
+from nntheory.errors import SpecError
 from nntheory.theory._activations import Activation, z
 
 __all__ = ["Criticality", "criticality"]
@@ -93,4 +94,4 @@ def _numeric(act: Activation, guess) -> Criticality:
             return Criticality(
                 act.name, sympy.Float(CW, 20), sympy.Float(Cb, 20), sympy.Float(abs(K), 20), "nonzero K* (half-stable)", False
             )
-    raise ValueError(f"criticality: no critical point found for {act.name}; pass guess=(K*, C_b, C_W).")
+    raise SpecError(f"criticality: no critical point found for {act.name}; pass guess=(K*, C_b, C_W).")

@@ -25,6 +25,7 @@ from itertools import combinations_with_replacement
 
 import sympy
 
+from nntheory.errors import SpecError, StatisticError
 from nntheory.theory._activations import Activation, as_expr, as_matrix
 from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
 
@@ -106,7 +107,7 @@ class Recursion:
         for s in self.statistics:
             if s.name == name:
                 return s
-        raise KeyError(f"Recursion has no statistic {name!r}; it has {[s.name for s in self.statistics]}.")
+        raise StatisticError(f"Recursion has no statistic {name!r}; it has {[s.name for s in self.statistics]}.")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -119,7 +120,7 @@ class Recursion:
         for s in keep:
             need = s.update.free_symbols & dropped
             if need:
-                raise ValueError(f"restrict: {s.name} needs {sorted(map(str, need))}; keep those statistics too.")
+                raise SpecError(f"restrict: {s.name} needs {sorted(map(str, need))}; keep those statistics too.")
         return Recursion(self.activation, self.n_inputs, keep, self.gram)
 
     def update(self, name: str) -> sympy.Expr | sympy.Array:
