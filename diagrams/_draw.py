@@ -41,7 +41,18 @@ def _edges(d: Diagram):
 
 def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str | None = None):
     """Draw diagrams in a grid with their symmetry factors; write ``path`` (.png/.svg/.pdf) if given
-    (atomically) and return the matplotlib figure."""
+    (atomically) and return the matplotlib figure.
+
+    Args:
+        ds: the diagrams (an iterable of :class:`Diagram`, e.g. from :func:`diagrams`).
+        path: the file to write, its format taken from the suffix; None: write nothing.
+        columns: the most diagrams per row.
+        title: a title over the grid, or None.
+
+    Returns:
+        The ``matplotlib.figure.Figure`` (made without pyplot), one panel per diagram titled with its
+        symmetry factor.
+    """
     from matplotlib.figure import Figure  # no pyplot: no global backend or figure state is touched
     from matplotlib.patches import FancyArrowPatch
 
@@ -91,7 +102,18 @@ def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str |
 
 def tikz(ds, *, standalone: bool = True) -> str:
     """TikZ-Feynman source (``\\usepackage{tikz-feynman}``, LuaLaTeX) for the diagrams, one
-    ``tikzpicture`` each, with the symmetry factor in front."""
+    ``tikzpicture`` each, with the symmetry factor in front.
+
+    Args:
+        ds: the diagrams (an iterable of :class:`Diagram`, e.g. from :func:`diagrams`).
+        standalone: wrap the pictures in a complete ``standalone`` LaTeX document (default), or give
+            only the pictures, to include in a paper.
+
+    Returns:
+        The LaTeX source, a str ending with a newline: the pictures separated by ``\\quad``, each preceded
+        by its symmetry factor; with ``standalone``, inside ``\\documentclass{standalone}`` ...
+        ``\\end{document}``.
+    """
     parts = []
     for d in ds:
         pos = _positions(d)

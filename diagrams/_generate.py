@@ -336,7 +336,21 @@ def _term(d: Diagram, ext: tuple, V: _Vertices, P: list) -> sympy.Expr:
 def diagram_sum(act: Activation, statistic: str | tuple[int, int], external: tuple, n_inputs: int = 1) -> sympy.Expr:
     """The update of one component of ``S(m, k)`` at layer ``l+1``: the sum of its diagrams' terms,
     in the layer-``l`` symbols (``K``, ``K1``, ``V``, ...), ``C_W``, ``C_b`` and the width ratio ``r``.
-    ``external``: the ``m`` input pairs ``(a, b)`` (0-based) of the external legs."""
+    ``external``: the ``m`` input pairs ``(a, b)`` (0-based) of the external legs.
+
+    Args:
+        act: the activation of the network (its vertex factors enter every term).
+        statistic: a statistic name (``"V"``, ``"K1"``, ``"kappa5_4"``) or ``(m, k)``.
+        external: ``m`` input pairs ``(a, b)``, 0-based, each index below ``n_inputs``.
+        n_inputs: the number of network inputs.
+
+    Returns:
+        A sympy expression: the layer-``l+1`` value of the component ``S(m, k)[external]``, the sum over
+        the statistic's diagrams of their terms (symmetry factor included); 0 if no diagram contributes.
+
+    Raises:
+        SpecError: for an unknown statistic, or ``len(external) != m``.
+    """
     ds = diagrams(statistic)
     m = ds[0].statistic.m if ds else parse_statistic(statistic)[0]
     if len(external) != m:

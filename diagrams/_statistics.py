@@ -24,7 +24,16 @@ _DESCRIPTIONS = {1: "kernel <z z> = sum_k K_k / n^k", 2: "four-point vertex: Cov
 
 
 def statistic_name(m: int, k: int) -> str:
-    """PDLT-style name of ``S(m, k)``: ``K, K1, K2, V, V2, U, U3, W``, else ``kappa{m}_{k}``."""
+    """PDLT-style name of ``S(m, k)``: ``K, K1, K2, V, V2, U, U3, W``, else ``kappa{m}_{k}``.
+
+    Args:
+        m: the cumulant order of the kernel.
+        k: the power of ``1/n``.
+
+    Returns:
+        The name, a str (e.g. ``"V"`` for ``(2, 1)``, ``"kappa5_4"`` for ``(5, 4)``);
+        :func:`parse_statistic` maps it back to ``(m, k)``.
+    """
     return _NAMES.get((m, k), f"kappa{m}_{k}")
 
 
@@ -33,7 +42,19 @@ def _kmin(m: int) -> int:
 
 
 def parse_statistic(name: str) -> tuple[int, int]:
-    """``(m, k)`` from a statistic name (``"V"``, ``"U"``, ``"K2"``, ``"kappa5_4"``)."""
+    """``(m, k)`` from a statistic name (``"V"``, ``"U"``, ``"K2"``, ``"kappa5_4"``).
+
+    Args:
+        name: a PDLT-style name (``K``, ``K1``, ``K2``, ``K3``, ``V``, ``V2``, ``V3``, ``U``, ``U3``, ``W``)
+            or ``kappa<m>_<k>``.
+
+    Returns:
+        ``(m, k)``, two ints: the cumulant order ``m`` of the kernel and the power ``k`` of ``1/n``.
+
+    Raises:
+        SpecError: for an unknown name, or ``kappa<m>_<k>`` with ``m < 1`` or ``k`` below the statistic's
+            first order (``k >= m - 1``; ``k >= 0`` for ``m = 1``).
+    """
     inv = {v: k for k, v in _NAMES.items()}
     if name in inv:
         return inv[name]

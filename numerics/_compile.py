@@ -29,6 +29,12 @@ def require_float64(where: str) -> None:
     Functions whose stated accuracy needs double precision call this instead of switching the global
     JAX configuration behind the user's back (the command line switches it on in one place).
 
+    Args:
+        where: the caller's name, for the error message.
+
+    Returns:
+        None.
+
     Raises:
         SpecError: if ``jax_enable_x64`` is off.
     """
@@ -47,7 +53,19 @@ _NAMESPACE = [{"erf": jsp.erf, "erfc": jsp.erfc, "select": _select}, "jax"]
 
 
 def explicit_integrand(F: sympy.Expr) -> tuple[sympy.Expr, tuple[float, ...]]:
-    """The integrand with every activation substituted and derivatives carried out, and its kinks."""
+    """The integrand with every activation substituted and derivatives carried out, and its kinks.
+
+    Args:
+        F: a sympy expression that may contain activation applications.
+
+    Returns:
+        ``(expr, kinks)``: the explicit sympy integrand, and a sorted tuple of floats: the kinks of the
+        activations, plus 0 when the integrand has a piecewise, max/min, abs or Heaviside part in a
+        ``z`` variable.
+
+    Raises:
+        SpecError: if the integrand contains a Dirac delta (a second derivative of a kinked activation).
+    """
     kinks: set[float] = set()
     for app in F.atoms(ActivationFunction):
         kinks.update(float(k) for k in app.func.activation.kinks)
@@ -106,8 +124,18 @@ def compile_expr(
     The result is jit-able, differentiable and vmappable; vmap it for batches. A list gives a 1-d
     array. Inert Gaussian expectations are integrated by quadrature of the given orders.
 
+    Args:
+        expr: a sympy expression, or a list or tuple of them.
+        args: the scalar symbols, in the order the compiled function takes them.
+        quadrature: the quadrature rule and orders for inert Gaussian expectations.
+
+    Returns:
+        ``fn(*vals)``, a function of ``len(args)`` scalars returning a JAX array in the dtype of the first
+        floating argument (default: JAX's float): 0-d for a single expression, shape ``(len(expr),)``
+        for a list or tuple.
+
     Raises:
-        ValueError: if ``expr`` has free symbols that are not in ``args``.
+        ValueError: if ``expr`` has free symbols that are not in ``args`` (a :class:`SpecError`).
 
     Example:
         >>> import sympy, jax.numpy as jnp

@@ -168,7 +168,18 @@ def _kinked_nodes(L: jax.Array, kinks: tuple[float, ...], q: int) -> tuple[jax.A
 def expectation_nodes(
     K: jax.Array, kinks: tuple[float, ...], config: QuadratureConfig = QuadratureConfig()
 ) -> tuple[jax.Array, jax.Array]:
-    """Points ``z`` (shape ``(Q, d)``) and weights ``w`` with ``sum(w * f(z)) ~ <f>_K``."""
+    """Points ``z`` (shape ``(Q, d)``) and weights ``w`` with ``sum(w * f(z)) ~ <f>_K``.
+
+    Args:
+        K: the ``(d, d)`` covariance, positive definite (it is Cholesky-factored).
+        kinks: the integrand's kink points; empty: a tensor rule for a smooth integrand; else every axis
+            is split at the kinks (and 0).
+        config: the quadrature rule and orders.
+
+    Returns:
+        ``(z, w)``: JAX arrays in ``K``'s dtype, points of shape ``(Q, d)`` and weights of shape ``(Q,)``
+        (the Gaussian density included).
+    """
     d = K.shape[-1]
     orders = config.order(d)
     L = jnp.linalg.cholesky(K)

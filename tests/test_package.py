@@ -49,6 +49,15 @@ def test_packages_document_and_sort_their_api(package):
             assert getattr(obj, "__doc__", None), f"{package}.{name} has no docstring"
 
 
+@pytest.mark.parametrize("stage", ["nntheory.diagrams", *TOPICS])
+def test_public_functions_say_what_they_return(stage):
+    import inspect
+
+    mod = importlib.import_module(stage)
+    missing = [n for n in mod.__all__ if inspect.isfunction(getattr(mod, n)) and "Returns" not in (getattr(mod, n).__doc__ or "")]
+    assert not missing, f"{stage}: no 'Returns:' section in {missing}"
+
+
 @pytest.mark.parametrize("stage", list(TOPICS))
 def test_stages_reexport_their_topics(stage):
     mod = importlib.import_module(stage)

@@ -171,7 +171,21 @@ def activation(expr: sympy.Expr | str, name: str | None = None) -> Activation:
 
 
 def scale_invariant(a_plus: object = 1, a_minus: object = 0, name: str | None = None) -> Activation:
-    r""":math:`\sigma(z) = a_+ z` for :math:`z \ge 0`, :math:`a_- z` for :math:`z < 0` (ReLU: 1, 0)."""
+    r""":math:`\sigma(z) = a_+ z` for :math:`z \ge 0`, :math:`a_- z` for :math:`z < 0` (ReLU: 1, 0).
+
+    Args:
+        a_plus: the slope :math:`a_+` for :math:`z \ge 0` (a number, string or sympy expression; made
+            exact with ``nsimplify``).
+        a_minus: the slope :math:`a_-` for :math:`z < 0`, likewise.
+        name: the activation's label (default ``scale_invariant(a_plus,a_minus)``).
+
+    Returns:
+        An :class:`Activation` of family ``"scale_invariant"`` with its kink at 0 and
+        ``params = (a_plus, a_minus)``.
+
+    Raises:
+        ActivationError: if a slope is not a valid expression.
+    """
     ap = sympy.nsimplify(as_expr(a_plus, label="a_plus", error=ActivationError))
     am = sympy.nsimplify(as_expr(a_minus, label="a_minus", error=ActivationError))
     expr = sympy.Piecewise((am * z, z < 0), (ap * z, True))
@@ -179,7 +193,17 @@ def scale_invariant(a_plus: object = 1, a_minus: object = 0, name: str | None = 
 
 
 def leaky_relu(alpha: object = sympy.Rational(1, 100)) -> Activation:
-    """Leaky ReLU with negative slope ``alpha`` (given exactly, e.g. ``Rational(1, 10)``)."""
+    """Leaky ReLU with negative slope ``alpha`` (given exactly, e.g. ``Rational(1, 10)``).
+
+    Args:
+        alpha: the slope for ``z < 0`` (made exact with ``nsimplify``); default 1/100.
+
+    Returns:
+        The scale-invariant :class:`Activation` with slopes ``1`` and ``alpha``, named ``leaky_relu(alpha)``.
+
+    Raises:
+        ActivationError: if ``alpha`` is not a valid expression.
+    """
     a = sympy.nsimplify(as_expr(alpha, label="alpha", error=ActivationError))
     return scale_invariant(1, a, name=f"leaky_relu({a})")
 

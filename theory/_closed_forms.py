@@ -60,7 +60,16 @@ def _parse_term(term: sympy.Expr, zs: Sequence[sympy.Symbol]):
 
 # ----------------------------------------------------------------------------- Wick
 def wick_moment(powers: Sequence[int], K: sympy.Matrix) -> sympy.Expr:
-    r""":math:`\langle \prod_a z_a^{p_a}\rangle_K` by Isserlis' theorem (sum over pairings)."""
+    r""":math:`\langle \prod_a z_a^{p_a}\rangle_K` by Isserlis' theorem (sum over pairings).
+
+    Args:
+        powers: the nonnegative integer powers :math:`p_a`, one per variable.
+        K: the covariance matrix of the variables (``len(powers)`` square; symbols or numbers).
+
+    Returns:
+        The moment, an expanded sympy expression in the entries of ``K``: 0 for an odd total power,
+        1 when every power is 0.
+    """
     K = sympy.ImmutableMatrix(K)
     return _wick(tuple(int(p) for p in powers), K)
 

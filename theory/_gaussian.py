@@ -162,6 +162,22 @@ def gaussian_expectation(
 ) -> sympy.Expr:
     r""":math:`\langle F\rangle_K`, in closed form where one is known (``evaluate=True``), else inert.
 
+    Args:
+        integrand: the function :math:`F` of the variables (a sympy expression, or a string parsed safely;
+            may contain activation applications).
+        variables: the distinct integration symbols :math:`z_1, \dots, z_d`.
+        K: their :math:`d\times d` symmetric covariance (a matrix or nested lists; symbols or numbers).
+        evaluate: compute closed forms (default) or return the inert expectation.
+
+    Returns:
+        A sympy expression: the closed forms of the terms of :math:`F` that have one, plus one inert
+        :class:`GaussianExpectation` of the remaining terms (none when every term has a closed form);
+        with ``evaluate=False``, the inert :class:`GaussianExpectation` itself.
+
+    Raises:
+        SpecError: variables that are not distinct symbols, or an unparsable integrand.
+        KernelError: ``K`` not :math:`d\times d`, not symmetric, or depending on the variables.
+
     Example:
         >>> z1, z2 = sympy.symbols("z1 z2", real=True)
         >>> k11, k12, k22 = sympy.symbols("k11 k12 k22", positive=True)
@@ -173,7 +189,17 @@ def gaussian_expectation(
 
 
 def kernel_symbols(m: int, name: str = "K") -> sympy.ImmutableMatrix:
-    """Symmetric ``m x m`` matrix of symbols ``K_ab`` (diagonal positive, off-diagonal real)."""
+    """Symmetric ``m x m`` matrix of symbols ``K_ab`` (diagonal positive, off-diagonal real).
+
+    Args:
+        m: the number of inputs.
+        name: the stem of the symbol names: ``{name}_{a}{b}`` with 1-based ``a <= b``, or just ``name``
+            when ``m == 1``.
+
+    Returns:
+        A ``sympy.ImmutableMatrix`` of shape ``(m, m)`` whose ``(a, b)`` and ``(b, a)`` entries are the
+        same symbol.
+    """
     rows = [[None] * m for _ in range(m)]
     for a in range(m):
         for b in range(a, m):

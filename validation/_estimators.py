@@ -86,6 +86,14 @@ def estimate_statistics(ens: EnsembleSummaries) -> dict[str, Estimate]:
     """``K_mc`` (= K + K1/n + ...), ``V``, ``Theta`` and single-neuron ``kurtosis`` per layer.
 
     ``V`` has shape ``(L, m, m, m, m)`` and is normalised by ``n_{l-1}`` (``n_0`` = input dimension).
+
+    Args:
+        ens: the per-network summaries of an ensemble (from :func:`sample_ensemble`).
+
+    Returns:
+        A dict of :class:`Estimate` (value and jackknife or sample standard error, of one shape), for ``L``
+        layers and ``m`` inputs: ``"K_mc"`` and ``"Theta"`` of shape ``(L, m, m)``, ``"V"`` of shape
+        ``(L, m, m, m, m)`` and ``"kurtosis"`` of shape ``(L, m)`` (the excess kurtosis ``E z^4 / (E z^2)^2 - 3``).
     """
     spec = ens.spec
     L, m = spec.depth, ens.S2.shape[-1]
@@ -123,7 +131,17 @@ def estimate_statistics(ens: EnsembleSummaries) -> dict[str, Estimate]:
 
 
 def fit_intercept(x: np.ndarray, y: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted least squares ``y = b0 + b1 x`` along axis 0; returns ``(b0, se(b0), chi2)``."""
+    """Weighted least squares ``y = b0 + b1 x`` along axis 0; returns ``(b0, se(b0), chi2)``.
+
+    Args:
+        x: the abscissae (e.g. ``1/width``), axis 0 = points; broadcast against ``y``.
+        y: the values.
+        se: the standard errors of ``y`` (weights ``1/se^2``).
+
+    Returns:
+        ``(b0, se(b0), chi2)``: arrays of the shape of ``y[0]``: the intercept, its standard error and
+        the chi-squared of the fit.
+    """
     w = 1.0 / np.maximum(se, 1e-300) ** 2
     Sw, Sx, Sxx = w.sum(0), (w * x).sum(0), (w * x * x).sum(0)
     Sy, Sxy = (w * y).sum(0), (w * x * y).sum(0)

@@ -118,7 +118,16 @@ def _run(comp, gram, depth, C_W, C_b, lambda_W, lambda_b, ratios):
 
 
 def compile_recursion(rec: Recursion, *, quadrature: QuadratureConfig = QuadratureConfig()) -> CompiledRecursion:
-    """Compile every statistic of ``rec`` through :func:`compile_expr` (one seam)."""
+    """Compile every statistic of ``rec`` through :func:`compile_expr` (one seam).
+
+    Args:
+        rec: the symbolic recursion (e.g. from :func:`~nntheory.theory.finite_width_recursion`).
+        quadrature: the quadrature rule and orders for expectations without a closed form.
+
+    Returns:
+        A :class:`CompiledRecursion`; ``comp(gram, depth=..., C_W=..., C_b=...)`` gives a dict
+        ``{statistic name: JAX array of shape (depth, *statistic.symbols.shape)}``.
+    """
     state_syms, updates, inits, layout = [], [], [], []
     X_syms = [rec.gram[a, b] for a, b in zip(*np.triu_indices(rec.n_inputs))]
     for s in rec.statistics:
@@ -164,6 +173,17 @@ def pairwise_statistics(
     The ``{K, Theta}`` two-input recursion is closed, compiled once and mapped over the pairs
     ``a < b`` in chunks of ``chunk`` pairs (memory stays bounded); the per-input statistics come from
     the single-input recursion mapped over the diagonal.
+
+    Args:
+        act: the activation.
+        gram: the ``(N, N)`` Gram matrix of the inputs.
+        depth, C_W, C_b, lambda_W, lambda_b, ratios: as for :class:`CompiledRecursion`.
+        quadrature: the quadrature rule and orders for expectations without a closed form.
+        chunk: the number of pairs mapped at once.
+
+    Returns:
+        A dict of JAX arrays: ``"K"`` and ``"Theta"`` of shape ``(depth, N, N)`` (symmetric), ``"V"`` and
+        ``"K1"`` of shape ``(depth, N)``.
     """
     gram = jnp.asarray(gram)
     N = gram.shape[0]

@@ -67,7 +67,18 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(4)
 
 def weight_error_moments(t: FixedType, std: float) -> tuple[float, float, float]:
     """``(E e, E e^2, E[W e])`` of :math:`e = \\tilde W - W` for :math:`W \\sim N(0, std^2)` stored in ``t`` (exact
-    sums over the codes' intervals, saturation included)."""
+    sums over the codes' intervals, saturation included).
+
+    Args:
+        t: the fixed-point type the weights are stored in (at most 20 bits wide, not ``AP_TRN_ZERO``).
+        std: the standard deviation of :math:`W`.
+
+    Returns:
+        ``(E e, E e^2, E[W e])``, three floats.
+
+    Raises:
+        SpecError: if ``t`` rounds with ``AP_TRN_ZERO`` or is wider than 20 bits.
+    """
     edges, codes = _cast_intervals(t, -12 * std, 12 * std)
     lo, hi = edges[:, 0] / std, edges[:, 1] / std
     P = ndtr(hi) - ndtr(lo)

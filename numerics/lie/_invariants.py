@@ -32,6 +32,18 @@ def compile_invariants(inv: InvariantSet, order: int | None = None) -> Callable[
     """``I(z)``: the fundamental invariants of order ``<= order`` from the flat jet vector ``z``.
 
     ``z`` holds ``inv.action.jet.coordinates(order)`` in that order. jit-, vmap- and grad-able.
+
+    Args:
+        inv: the invariant set.
+        order: the highest order of the invariants (default ``inv.order``).
+
+    Returns:
+        ``invariants(z)``: maps ``z`` of shape ``(..., n)``, ``n = len(inv.action.jet.coordinates(order))``,
+        to a JAX array of shape ``(..., k)``, the ``k = len(inv.all(order))`` invariants in that order; it
+        raises InvariantError when the last axis of ``z`` is not ``n``.
+
+    Raises:
+        InvariantError: if there are no invariants of order ``<= order``.
     """
     order = inv.order if order is None else order
     coords = inv.action.jet.coordinates(order)
@@ -55,6 +67,16 @@ def jet_of(u: Callable, x: jax.Array, order: int, jet_space) -> jax.Array:
     """The jet ``(x, u, u_x, u_xx, ...)`` of ``u`` at ``x``, in ``jet_space.coordinates(order)`` order.
 
     ``u`` maps ``R^p`` (a ``(p,)`` array; a scalar for ``p = 1``) to ``R^q`` (or a scalar for ``q = 1``).
+
+    Args:
+        u: the function, traceable by JAX.
+        x: the point, shape ``(p,)`` (a scalar for ``p = 1``).
+        order: the jet order (``>= 0``).
+        jet_space: the :class:`~nntheory.theory.JetSpace` that fixes ``p``, ``q`` and the coordinate order.
+
+    Returns:
+        A 1-d float JAX array of length ``len(jet_space.coordinates(order))``: the coordinates of ``x``,
+        then the values and derivatives of ``u`` at ``x`` up to ``order``.
     """
     p, q = jet_space.p, jet_space.q
     x = jnp.asarray(x, dtype=jnp.result_type(float))
@@ -96,7 +118,17 @@ def jet_of(u: Callable, x: jax.Array, order: int, jet_space) -> jax.Array:
 
 
 def invariants_along(inv: InvariantSet, u: Callable, x: jax.Array, order: int | None = None) -> jax.Array:
-    """The invariants of the graph of ``u`` at ``x`` (e.g. the curvature of a curve ``u(x)``)."""
+    """The invariants of the graph of ``u`` at ``x`` (e.g. the curvature of a curve ``u(x)``).
+
+    Args:
+        inv: the invariant set.
+        u: the function ``R^p -> R^q``, as for :func:`jet_of`.
+        x: the point, shape ``(p,)`` (a scalar for ``p = 1``).
+        order: the highest order of the invariants (default ``inv.order``).
+
+    Returns:
+        A JAX array of shape ``(k,)``: the ``k = len(inv.all(order))`` invariants at the jet of ``u`` at ``x``.
+    """
     order = inv.order if order is None else order
     return compile_invariants(inv, order)(jet_of(u, x, order, inv.action.jet))
 
@@ -106,6 +138,15 @@ def compile_group_action(action: LieAlgebraAction, order: int = 0) -> Callable[[
 
     The element is ``exp(params[0] v_1) ... exp(params[r-1] v_r)`` (innermost last), or the user's
     finite action at ``params``. Exact formulas, compiled; ``params`` near 0 is near the identity.
+
+    Args:
+        action: the Lie algebra action (its generators' flows, or its finite action).
+        order: the jet order of the prolongation (0: the action on the base coordinates).
+
+    Returns:
+        ``act(params, z)``: ``params`` of shape ``(..., r)`` (``r`` group parameters) and ``z`` of shape
+        ``(..., n)`` in ``action.jet.coordinates(order)`` order, broadcast over the leading axes, to the
+        transformed jet vector, a JAX array of shape ``(..., n)``; it raises InvariantError for wrong last axes.
     """
     jet = action.jet
     params, g = _group_element(action, where="compile_group_action: ")
@@ -134,7 +175,21 @@ def _selected(fields: EquivariantFields, frame: str) -> tuple[tuple[sympy.Expr, 
 
 def compile_fields(fields: EquivariantFields, frame: str = "basis") -> tuple[Callable[[jax.Array], jax.Array], Callable[[jax.Array], jax.Array]]:
     """``(Y, I)``: the fields ``Y(z)`` (shape ``(k, n)``: the ``rank`` basis fields, or with
-    ``frame="generators"`` the larger generating set) and the invariants ``I(z)`` on ``M``."""
+    ``frame="generators"`` the larger generating set) and the invariants ``I(z)`` on ``M``.
+
+    Args:
+        fields: the equivariant fields (from :func:`~nntheory.theory.equivariant_fields`).
+        frame: ``"basis"`` or ``"generators"``.
+
+    Returns:
+        ``(Y, I)``, two JAX functions of ``z`` of shape ``(..., n)`` (``n`` base coordinates of ``M``),
+        vectorized over the leading axes: ``Y(z)`` of shape ``(..., k, n)`` and ``I(z)`` of shape
+        ``(..., len(fields.invariants))`` (an empty last axis when there are no invariants).
+
+    Raises:
+        SpecError: an unknown ``frame``.
+        InvariantError: if there is no equivariant basis.
+    """
     base = fields.action.jet.base
     n = len(base)
     chosen = _selected(fields, frame)

@@ -48,7 +48,17 @@ def _mlp(params, h):
 
 
 def rk4_solve(f: Callable, z0: jax.Array, ts: jax.Array, steps: int = 8) -> jax.Array:
-    """Classical RK4 with ``steps`` equal sub-steps per interval of ``ts``; returns ``z`` at every ``ts``."""
+    """Classical RK4 with ``steps`` equal sub-steps per interval of ``ts``; returns ``z`` at every ``ts``.
+
+    Args:
+        f: the vector field ``f(z, t)``.
+        z0: the initial state, at time ``ts[0]``.
+        ts: the output times, shape ``(T,)``.
+        steps: the number of RK4 steps per interval of ``ts``.
+
+    Returns:
+        A JAX array of shape ``(T, *z0.shape)``: ``z`` at every time of ``ts`` (the first row is ``z0``).
+    """
 
     def interval(z, tt):
         t0, t1 = tt

@@ -41,7 +41,20 @@ K, V, n, a, m = sympy.symbols("K V n a m", real=True)
 
 
 def rounding_noise(frac_bits: int, rounding: str = "TRN") -> tuple[sympy.Expr, sympy.Expr]:
-    """Exact ``(mean, variance)`` of the rounding error of a type with ``frac_bits`` fractional bits."""
+    """Exact ``(mean, variance)`` of the rounding error of a type with ``frac_bits`` fractional bits.
+
+    Args:
+        frac_bits: the number ``F`` of fractional bits (step ``2^-F``; may be negative).
+        rounding: ``TRN`` or a round-to-nearest mode (``RND``, ``RND_ZERO``, ``RND_MIN_INF``, ``RND_INF``,
+            ``RND_CONV``), with or without the ``AP_`` prefix, in any case.
+
+    Returns:
+        ``(mean, variance)``, exact sympy numbers: ``(-2^-F / 2, 2^-2F / 12)`` for ``TRN``,
+        ``(0, 2^-2F / 12)`` for the round-to-nearest modes.
+
+    Raises:
+        FixedPointError: a non-integer ``frac_bits``, or an unsupported mode (``AP_TRN_ZERO`` included).
+    """
     frac_bits = check_int(frac_bits, "frac_bits", where="rounding_noise", error=FixedPointError)
     r = str(rounding).upper().removeprefix("AP_")
     if r not in ROUNDING_NOISE_MODES:
@@ -52,7 +65,18 @@ def rounding_noise(frac_bits: int, rounding: str = "TRN") -> tuple[sympy.Expr, s
 
 
 def overflow_probability(order: int = 1) -> sympy.Expr:
-    """:math:`P_\\text{ovf}` in the symbols ``K, V, n, a, m`` to ``order`` in 1/n (0 or 1); see the module."""
+    """:math:`P_\\text{ovf}` in the symbols ``K, V, n, a, m`` to ``order`` in 1/n (0 or 1); see the module.
+
+    Args:
+        order: 0 (the infinite-width term ``f(K)``) or 1 (plus ``V / (2n) f''(K)``).
+
+    Returns:
+        A sympy expression in the real symbols ``K, V, n, a, m`` (``a = 2^(I-1)`` the range bound, ``m`` the
+        mean of the value).
+
+    Raises:
+        FixedPointError: if ``order`` is not 0 or 1.
+    """
     if order not in (0, 1):
         raise FixedPointError(f"overflow_probability: order must be 0 or 1, got {order!r}.")
     G = sympy.Symbol("G", positive=True)
@@ -68,7 +92,23 @@ _COMPILED: dict = {}
 
 def overflow_rate(integer_bits: int, K_value: float, V_value: float = 0.0, width: float | None = None, mean: float = 0.0,
                   method: str = "gamma") -> float:
-    """The number :math:`P_\\text{ovf}` for ``ap_fixed<W, integer_bits>`` (``width`` = :math:`n_{l-1}`; None: infinite)."""
+    """The number :math:`P_\\text{ovf}` for ``ap_fixed<W, integer_bits>`` (``width`` = :math:`n_{l-1}`; None: infinite).
+
+    Args:
+        integer_bits: the integer width ``I`` of the type (sign bit included).
+        K_value: the mean variance ``K`` of the value (positive).
+        V_value: the four-point vertex ``V`` (0: no finite-width fluctuation of the variance).
+        width: the previous layer's width :math:`n_{l-1}`; None for infinite width.
+        mean: the mean ``m`` of the value (e.g. a rounding bias).
+        method: ``"gamma"`` (average over a Gamma law of the variance) or ``"expansion"`` (the series to
+            first order in 1/n); see the module.
+
+    Returns:
+        The overflow probability, a float clipped to ``[0, 1]`` (computed with 30 digits in mpmath).
+
+    Raises:
+        FixedPointError: ``K_value <= 0`` or an unknown ``method``.
+    """
     import mpmath
 
     if not K_value > 0:
@@ -101,7 +141,18 @@ def overflow_rate(integer_bits: int, K_value: float, V_value: float = 0.0, width
 
 def smallest_safe_integer_bits(K_value: float, V_value: float = 0.0, width: float | None = None, mean: float = 0.0,
                                rate: float = 1e-6, method: str = "gamma") -> int:
-    """The smallest integer width :math:`I` (sign bit included) whose predicted overflow rate is at most ``rate``."""
+    """The smallest integer width :math:`I` (sign bit included) whose predicted overflow rate is at most ``rate``.
+
+    Args:
+        K_value, V_value, width, mean, method: as for :func:`overflow_rate`.
+        rate: the largest acceptable overflow probability, in ``(0, 1)``.
+
+    Returns:
+        ``I``, an int (searched from -16 up to 63).
+
+    Raises:
+        FixedPointError: ``rate`` outside ``(0, 1)``, or no width up to 63 integer bits is safe.
+    """
     if not 0 < rate < 1:
         raise FixedPointError(f"smallest_safe_integer_bits: rate must be in (0, 1), got {rate!r}.")
     for bits in range(-16, 64):

@@ -202,7 +202,15 @@ def _orbit_dim(action: LieAlgebraAction, order: int) -> int:
 
 
 def invariant_count(action: LieAlgebraAction, order: int) -> int:
-    """Number of functionally independent differential invariants of order ``<= order``."""
+    """Number of functionally independent differential invariants of order ``<= order``.
+
+    Args:
+        action: the Lie algebra action.
+        order: the jet order ``k >= 0``.
+
+    Returns:
+        An int: ``dim J^k`` minus the generic orbit dimension of the action prolonged to ``J^k``.
+    """
     return action.jet.dimension(order) - action.orbit_dimension(order)
 
 

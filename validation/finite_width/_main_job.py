@@ -74,6 +74,14 @@ def main_job_inputs(seed: int, n0: int = 16) -> np.ndarray:
 def check_main_job(widths, depth: int, n_nets: int) -> tuple[tuple[int, ...], int, int]:
     """The checks the CLI applies to the main job's settings; returns them as ints.
 
+    Args:
+        widths: the widths of the sweep (at least 3, each ``>= 4``).
+        depth: the number of layers, in ``[2, 50]``.
+        n_nets: the number of networks per width (``>= 16``).
+
+    Returns:
+        ``(widths, depth, n_nets)``, ``widths`` a tuple of ints.
+
     Raises:
         SpecError: fewer than 3 widths or a width < 4, depth outside [2, 50], ``n_nets < 16``.
     """

@@ -30,7 +30,16 @@ __all__ = ["QATResult", "digits_net", "digits_pixels", "fake_quant", "qat_forwar
 
 
 def fake_quant(x, t: FixedType):
-    """The value of ``x`` in type ``t``, with the clipped straight-through gradient."""
+    """The value of ``x`` in type ``t``, with the clipped straight-through gradient.
+
+    Args:
+        x: a JAX array (any shape).
+        t: the fixed-point type.
+
+    Returns:
+        A JAX array of ``x``'s shape holding the values ``t`` represents for ``x`` (rounded and overflowed as
+        ``t`` does); its gradient is 1 where ``x`` lies in ``[t.min_value, t.max_value]`` and 0 outside.
+    """
     import jax
     import jax.numpy as jnp
 
@@ -40,7 +49,18 @@ def fake_quant(x, t: FixedType):
 
 
 def qat_forward(net: QuantizedMLP, params, x, *, quantize: bool = True):
-    """Logits (the last dense layer's result) of the training forward pass; ``quantize=False``: the float twin."""
+    """Logits (the last dense layer's result) of the training forward pass; ``quantize=False``: the float twin.
+
+    Args:
+        net: the quantized network.
+        params: ``(W, b)`` per dense layer.
+        x: the inputs, shape ``(batch, n_in)`` (cast to float64).
+        quantize: fake-quantise the input, parameters and results (default), or run the float twin.
+
+    Returns:
+        The logits, a JAX array of shape ``(batch, n_out)``: the last dense layer's result, before any
+        softmax.
+    """
     import jax.numpy as jnp
 
     fq = fake_quant if quantize else (lambda v, t: v)
@@ -177,7 +197,16 @@ def train_qat(net: QuantizedMLP, X, y, *, steps: int = 600, learning_rate: float
 
 def digits_pixels(seed: int = 0, test_fraction: float = 0.3):
     """scikit-learn's bundled 8x8 digits (nothing downloaded) as fixed-point inputs: raw pixels / 16 (exact in 4 fractional bits),
-    split at random: ``(X_train, y_train, X_test, y_test)``."""
+    split at random: ``(X_train, y_train, X_test, y_test)``.
+
+    Args:
+        seed: the seed of the random split.
+        test_fraction: the fraction of the 1797 images held out for testing.
+
+    Returns:
+        ``(X_train, y_train, X_test, y_test)``: float64 pixels of shape ``(n, 64)`` in ``[0, 1]`` and int64
+        labels 0-9 of shape ``(n,)``.
+    """
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -189,7 +218,11 @@ def digits_pixels(seed: int = 0, test_fraction: float = 0.3):
 
 
 def digits_net() -> QuantizedMLP:
-    """The acceptance network: 64 -> 32 (relu) -> 16 (tanh table) -> 10 (softmax tables), heterogeneous precisions."""
+    """The acceptance network: 64 -> 32 (relu) -> 16 (tanh table) -> 10 (softmax tables), heterogeneous precisions.
+
+    Returns:
+        A new :class:`~nntheory.numerics.QuantizedMLP` with 64 inputs and 10 outputs.
+    """
     from nntheory.numerics.fixed_point._qnet import quantized_mlp
 
     return quantized_mlp(

@@ -122,7 +122,18 @@ def quantized_ensemble(net: QuantizedMLP, x0, *, C_W: float, C_b: float, n_nets:
 
 def compare_quantized(theory, mc: QuantizedEnsemble) -> list[dict]:
     """Rows ``{layer, quantity, predicted, measured, stderr, z}`` for bias, error variance, accumulator variance and
-    each overflow rate; ``z`` = (measured - predicted) / stderr."""
+    each overflow rate; ``z`` = (measured - predicted) / stderr.
+
+    Args:
+        theory: the prediction, a :class:`~nntheory.numerics.QuantizedTheory`
+            (from :func:`~nntheory.numerics.quantized_theory`).
+        mc: the Monte Carlo estimates for the same net (from :func:`quantized_ensemble`).
+
+    Returns:
+        A list of dicts, one per dense layer and quantity: ``layer`` (1-based int), ``quantity``
+        (``"bias"``, ``"error_var"``, ``"accum_var"`` or ``"overflow@I=<bits>"``), and the floats
+        ``predicted``, ``measured``, ``stderr`` and ``z`` (0 or inf when ``stderr`` is 0).
+    """
     rows = []
     for l in range(len(mc.bias)):
         items = [("bias", theory.bias[l], mc.bias[l]), ("error_var", theory.error_var[l], mc.error_var[l]),

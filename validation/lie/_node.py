@@ -51,6 +51,21 @@ def invariance_residuals(inv: InvariantSet, *, n_points: int = 256, scale: float
     Points where an invariant is not finite (off its real domain) are dropped, and so are elements
     that reverse the orientation of the graph (``det(D_j X^i) <= 0``), where a differential
     invariant may change sign (the action on jets is local).
+
+    Args:
+        inv: the invariant set to check.
+        n_points: the number of random jet points (one group element each).
+        scale: the standard deviation of the group parameters.
+        seed: the seed of the NumPy generator.
+        order: the highest order of the invariants (default ``inv.order``).
+
+    Returns:
+        ``(residual, roundoff_scale)``: float64 NumPy arrays of shape ``(n_kept, n_invariants)``, ``n_kept <=
+        n_points`` after the dropped points; ``residual = |I(g·z) - I(z)|`` and ``roundoff_scale`` its
+        float64 round-off scale, entry by entry.
+
+    Raises:
+        NNTheoryError: if JAX does not run in float64.
     """
     _require_x64("invariance_residuals")
     order = inv.order if order is None else order
@@ -88,7 +103,18 @@ def invariance_residuals(inv: InvariantSet, *, n_points: int = 256, scale: float
 
 
 def node_equivariance(node, params, z0, ts, group_elements) -> float:
-    """``max |flow(R z0) - R flow(z0)|`` over the given linear group elements ``R`` (matrices)."""
+    """``max |flow(R z0) - R flow(z0)|`` over the given linear group elements ``R`` (matrices).
+
+    Args:
+        node: a NODE with ``solve(params, z0, ts)`` (e.g. :class:`~nntheory.numerics.EquivariantNODE`).
+        params: its parameters.
+        z0: the initial state, shape ``(n,)``.
+        ts: the output times.
+        group_elements: ``(n, n)`` matrices ``R``.
+
+    Returns:
+        The largest absolute deviation over all times, entries and elements, a float (0.0 for no elements).
+    """
     zt = node.solve(params, z0, ts)
     worst = 0.0
     for R in group_elements:
