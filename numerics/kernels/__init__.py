@@ -8,8 +8,11 @@ Conventions:
   :meth:`MLPKernel.neural_tangents` maps neural-tangents' NTK parameterisation (``W_std``, ``b_std``,
   ``depth`` nonlinearities, one learning rate) to PDLT with ``depth + 1`` layers,
   ``C_W = lambda_W = W_std**2`` and ``C_b = lambda_b = b_std**2``.
-* :class:`ConvKernel` is in neural-tangents' NTK parameterisation; its ``depth`` counts the convolutional
-  layers (nonlinearities), not the dense read-out.
+* :class:`ConvKernel` is in the NTK parameterisation (parameters ``N(0, 1)``, weights scaled by
+  ``sqrt(C_W / fan_in)``, biases by ``sqrt(C_b)``, one learning rate: ``lambda_W = C_W``, ``lambda_b = C_b``);
+  its ``depth`` is the number of layers with weights, the dense read-out included, as in :class:`MLPKernel`
+  (``depth - 1`` convolutional layers). :meth:`ConvKernel.neural_tangents` maps neural-tangents' ``W_std``,
+  ``b_std`` and ``depth`` nonlinearities to ``depth + 1`` layers, ``C_W = W_std**2``, ``C_b = b_std**2``.
 * :func:`ntk_predict` takes the loss ``1/(2 size(Y)) sum (f - y)^2`` by default (``normalization="mean"``,
   neural-tangents' ``gradient_descent_mse``; per-sample rate ``learning_rate / size(Y)``) or
   ``1/2 sum (f - y)^2`` (``"sum"``); ``method="flow"`` (gradient flow, times) or ``"gd"`` (steps).

@@ -1,8 +1,12 @@
 r"""Infinite-width NNGP and NTK of convolutional (CNN) and group-convolutional (GCNN, :math:`C_4 \ltimes \mathbb Z^2`) networks.
 
 Architecture, on square ``H x H`` images with ``C_0`` channels and periodic boundaries (the rotations
-by 90° are then exact symmetries of the pixel torus), in neural-tangents' NTK parameterisation
-(all parameters :math:`\mathcal N(0,1)`, one learning rate, so :math:`\lambda = C`):
+by 90° are then exact symmetries of the pixel torus), in the NTK parameterisation (all parameters
+:math:`\mathcal N(0,1)`, weights scaled by :math:`\sqrt{C_W/\mathrm{fan\_in}}`, biases by :math:`\sqrt{C_b}`,
+one learning rate, so :math:`\lambda_W = C_W`, :math:`\lambda_b = C_b`; below :math:`\sigma_W^2 = C_W`,
+:math:`\sigma_b^2 = C_b`). ``depth`` is the number of layers :math:`L` with weights, the read-out included
+(as in :class:`~nntheory.numerics.MLPKernel`): ``depth - 1`` convolutional layers, then the read-out.
+:meth:`ConvKernel.neural_tangents` takes neural-tangents' ``W_std``, ``b_std`` and number of nonlinearities.
 
 * lifting layer: :math:`z^{(1)}(p, r) = \tfrac{\sigma_W}{\sqrt{C_0|S|}}\sum_{\delta\in S} W(\delta)\cdot x(p + R_r\delta) + \sigma_b b`,
   for rotations :math:`r \in C_n` (``n_rot = 4``; ``n_rot = 1`` is an ordinary convolution), :math:`S`
@@ -49,25 +53,46 @@ def _rot(delta, r):
 
 @dataclass(frozen=True)
 class ConvKernel:
-    """NNGP/NTK of a CNN (``n_rot = 1``) or a C4 GCNN (``n_rot = 4``) with invariant pooling; see the module docstring."""
+    """NNGP/NTK of a CNN (``n_rot = 1``) or a C4 GCNN (``n_rot = 4``) with invariant pooling; see the module docstring.
+
+    ``depth`` is the number of layers ``L >= 2`` with weights, the dense read-out included: ``depth - 1``
+    convolutional layers (nonlinearities), then the read-out. NTK parameterisation: parameters ``N(0, 1)``,
+    weights scaled by ``sqrt(C_W / fan_in)``, biases by ``sqrt(C_b)``, one learning rate
+    (``lambda_W = C_W``, ``lambda_b = C_b``). :meth:`neural_tangents` builds it from neural-tangents'
+    ``W_std``, ``b_std`` and number of nonlinearities.
+    """
 
     activation: Activation | str
     depth: int
-    W_std: float
-    b_std: float = 0.0
+    C_W: float
+    C_b: float = 0.0
     n_rot: int = 4
     filter_size: int = 3
     quadrature: QuadratureConfig = QuadratureConfig()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "activation", _activation(self.activation))
-        check_int(self.depth, "depth", lo=1, where="ConvKernel (convolutional layers)")
+        object.__setattr__(self, "depth", check_int(self.depth, "depth", lo=2, where="ConvKernel (layers: convolutions + read-out)"))
         if self.n_rot not in (1, 2, 4):
             raise SpecError(f"ConvKernel: n_rot must be 1, 2 or 4 (rotations that map the pixel grid onto itself), got {self.n_rot!r}.")
         if check_int(self.filter_size, "filter_size", lo=1, where="ConvKernel") % 2 == 0:
             raise SpecError(f"ConvKernel: filter_size must be an odd integer >= 1, got {self.filter_size!r}.")
-        check_real(self.W_std, "W_std", lo=0, lo_open=True, where="ConvKernel")
-        check_real(self.b_std, "b_std", lo=0, where="ConvKernel")
+        object.__setattr__(self, "C_W", check_real(self.C_W, "C_W", lo=0, lo_open=True, where="ConvKernel"))
+        object.__setattr__(self, "C_b", check_real(self.C_b, "C_b", lo=0, where="ConvKernel"))
+
+    @classmethod
+    def neural_tangents(cls, activation, *, W_std: float, b_std: float, depth: int, **kw) -> "ConvKernel":
+        """neural-tangents' convention: ``depth`` nonlinearities (convolutional layers, ``>= 1``), ``W_std``, ``b_std``.
+
+        Returns:
+            The :class:`ConvKernel` with ``depth + 1`` layers, ``C_W = W_std**2`` and ``C_b = b_std**2``
+            (as :meth:`~nntheory.numerics.MLPKernel.neural_tangents`); ``kw``: ``n_rot``, ``filter_size``, ``quadrature``.
+
+        Raises:
+            SpecError: ``depth < 1``, ``W_std <= 0`` or ``b_std < 0``.
+        """
+        depth, C_W, C_b = _from_neural_tangents(W_std, b_std, depth, "ConvKernel.neural_tangents")
+        return cls(activation, depth, C_W, C_b, **kw)
 
     def _images(self, x, name):
         a = np.asarray(x, dtype=np.float64)
@@ -99,7 +124,7 @@ class ConvKernel:
 
     def _block(self, a, b):  # (nngp, ntk); traced once per (kernel, shapes) by the jitted _block below
         n, offsets = self.n_rot, self.offsets
-        W2, b2 = self.W_std**2, self.b_std**2
+        W2, b2 = self.C_W, self.C_b
         duals = dual_functions(self.activation, self.quadrature)
         Pa = jnp.stack([_gather(a, r, n, offsets) for r in range(n)], axis=1)  # (Na, n, H, H, |S| C0)
         Pb = jnp.stack([_gather(b, r, n, offsets) for r in range(n)], axis=1)
@@ -117,7 +142,7 @@ class ConvKernel:
             gb, _ = duals.diag(Vb)
             return g, gp * T, ga, gb
 
-        for _ in range(self.depth - 1):
+        for _ in range(self.depth - 2):  # the convolutions after the lifting layer
             g, gpT, ga, gb = nonlin(K, T, Va, Vb)
             K_new = b2 + cl * _conv(g, taps)
             T = K_new + cl * _conv(gpT, taps)
@@ -133,6 +158,14 @@ class ConvKernel:
     def offsets(self) -> list[tuple[int, int]]:
         """The ``filter_size``-square filter taps ``(di, dj)``, row-major."""
         return _offsets(self.filter_size)
+
+
+def _from_neural_tangents(W_std, b_std, depth, where: str) -> tuple[int, float, float]:
+    """neural-tangents' ``(W_std, b_std, nonlinearities)`` as ``(layers, C_W, C_b)`` = ``(depth + 1, W_std**2, b_std**2)``."""
+    depth = check_int(depth, "depth", lo=1, where=f"{where} (number of nonlinearities)")
+    W_std = check_real(W_std, "W_std", lo=0, lo_open=True, where=where)
+    b_std = check_real(b_std, "b_std", lo=0, where=where)
+    return depth + 1, W_std**2, b_std**2
 
 
 def _offsets(filter_size: int) -> list[tuple[int, int]]:

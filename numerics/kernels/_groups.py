@@ -143,7 +143,16 @@ def _table(mats: np.ndarray, name: str, tol: float = 1e-12) -> np.ndarray:
 
 
 def from_matrices(name: str, R, rho=None) -> FiniteGroup:
-    """A group from its input matrices (orthogonal, closed under products, ``R[0] = 1``) and an output representation."""
+    """A group from its input matrices (orthogonal, closed under products, ``R[0] = 1``) and an output representation.
+
+    Returns:
+        The :class:`FiniteGroup` named ``name`` with input representation ``R (|G|, d, d)``, output representation
+        ``rho (|G|, k, k)`` (trivial ``1 x 1`` when ``rho`` is ``None``) and its multiplication table.
+
+    Raises:
+        GroupError: wrong shapes, ``R[0]`` not the identity, non-orthogonal or non-closed ``R``, or a ``rho``
+            that is not a representation compatible with ``R``.
+    """
     R = np.asarray(R, dtype=np.float64)
     if R.ndim != 3 or R.shape[1] != R.shape[2] or R.shape[0] < 1:
         raise GroupError(f"{name}: R must have shape (|G|, d, d), got {R.shape}.")
@@ -182,6 +191,11 @@ def image_rotations(height: int, width: int, n: int = 4, channels: int = 1, *, o
 
     Only ``n`` in {1, 2, 4} map a square pixel grid onto itself (``n = 4`` needs ``height == width``);
     other angles move pixel centres off the grid and raise :class:`GroupError`.
+
+    Returns:
+        A :class:`FiniteGroup` of ``n`` pixel permutations (element ``k``: rotation by ``k * 360/n`` degrees,
+        ``np.rot90`` convention), acting on inputs of dimension ``height * width * channels``; output
+        representation ``output_rep`` (default trivial).
     """
     idx = _grid_index(height, width, channels)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n not in (1, 2, 4):
@@ -197,14 +211,24 @@ def image_rotations(height: int, width: int, n: int = 4, channels: int = 1, *, o
 
 
 def image_reflections(height: int, width: int, channels: int = 1) -> FiniteGroup:
-    """The reflection ``x -> -x`` of the horizontal pixel coordinate (left-right flip), as ``Z_2``."""
+    """The reflection ``x -> -x`` of the horizontal pixel coordinate (left-right flip), as ``Z_2``.
+
+    Returns:
+        A :class:`FiniteGroup` of order 2 (identity, left-right flip) of pixel permutations on inputs of
+        dimension ``height * width * channels``, with trivial output representation.
+    """
     idx = _grid_index(height, width, channels)
     perms = [idx.ravel(), idx[:, ::-1].ravel()]
     return from_matrices(f"left-right reflections of {height}x{width} images", _perm_matrices(perms))
 
 
 def image_dihedral(height: int, channels: int = 1) -> FiniteGroup:
-    """The dihedral group ``D_4`` (rotations by 90 degrees and reflections) of square images."""
+    """The dihedral group ``D_4`` (rotations by 90 degrees and reflections) of square images.
+
+    Returns:
+        A :class:`FiniteGroup` of order 8 (elements 0-3 the rotations, 4-7 the rotations after a left-right
+        flip) of pixel permutations on inputs of dimension ``height**2 * channels``, trivial output representation.
+    """
     idx = _grid_index(height, height, channels)
     perms = []
     for flip in (False, True):
@@ -217,6 +241,10 @@ def point_rotations(n: int, n_points: int, *, equivariant_output: bool = False) 
     r"""Rotations ``C_n`` of sets of ``n_points`` points in the plane (inputs flattened ``(n_points, 2)``).
 
     With ``equivariant_output`` the output is a plane vector rotated along (``rho(g) = R_2(2 pi g/n)``).
+
+    Returns:
+        A :class:`FiniteGroup` of order ``n`` (element ``g``: rotation by ``2 pi g/n`` of every point) on inputs of
+        dimension ``2 * n_points``; output representation the ``2 x 2`` rotations or trivial.
     """
     for nm, v in (("n", n), ("n_points", n_points)):
         check_int(v, nm, lo=1, where="point_rotations", error=GroupError)
@@ -239,7 +267,12 @@ def _cos_sin(k: int, n: int) -> tuple[float, float]:
 
 
 def item_permutations(n_items: int, item_dim: int = 1, *, cyclic: bool = False) -> FiniteGroup:
-    """The symmetric group ``S_k`` (or the cyclic shifts ``C_k``) permuting ``n_items`` items of ``item_dim`` features."""
+    """The symmetric group ``S_k`` (or the cyclic shifts ``C_k``) permuting ``n_items`` items of ``item_dim`` features.
+
+    Returns:
+        A :class:`FiniteGroup` of order ``n_items!`` (or ``n_items`` when ``cyclic``) of permutations of the items
+        of inputs of dimension ``n_items * item_dim``, with trivial output representation.
+    """
     check_int(n_items, "n_items", lo=1, where="item_permutations", error=GroupError)
     if not cyclic and n_items > 7:
         raise GroupError(f"item_permutations: S_{n_items} has {factorial(n_items)} elements; use cyclic=True or n_items <= 7.")

@@ -64,7 +64,12 @@ class DualFunctions:
 
 @lru_cache(maxsize=32)
 def dual_functions(act: Activation, quadrature: QuadratureConfig = QuadratureConfig()) -> DualFunctions:
-    """The elementwise dual functions of ``act``, compiled once per activation and quadrature."""
+    """The elementwise dual functions of ``act``, compiled once per activation and quadrature.
+
+    Returns:
+        :class:`DualFunctions`: ``cross(K_aa, K_ab, K_bb)`` and ``diag(K_aa)``, each returning the pair
+        ``(<σσ>, <σ'σ'>)`` elementwise, and ``exact`` (closed forms, no quadrature).
+    """
     from nntheory.theory.finite_width._recursions import _two_point
 
     K2 = kernel_symbols(2, "K")
@@ -121,6 +126,10 @@ def _finite(name: str, value: float, *, positive: bool = False) -> float:
 @dataclass(frozen=True)
 class MLPKernel:
     """Infinite-width kernels of a deep MLP (PDLT parameterisation; see the module docstring).
+
+    ``depth`` is the number of layers ``L`` with weights, the read-out included (``depth = 1`` is the linear
+    model); ``W ~ N(0, C_W / n_{l-1})``, ``b ~ N(0, C_b)``, learning rates ``lambda_W / n_{l-1}`` and
+    ``lambda_b``. :meth:`neural_tangents` takes neural-tangents' ``W_std``, ``b_std`` and number of nonlinearities.
 
     Example:
         >>> import numpy as np

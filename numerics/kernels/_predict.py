@@ -181,6 +181,10 @@ def ntk_predict(
 
 
 def kernel_regression(k_train_train, k_test_train, y_train, *, diag_reg: float = 0.0):
-    """The ``t = inf`` prediction ``k_test_train k_train_train^{-1} y_train`` (positive definite kernel)."""
+    """The ``t = inf`` prediction ``k_test_train k_train_train^{-1} y_train`` (positive definite kernel).
+
+    Returns:
+        The ``(M,)`` or ``(M, k)`` array of predictions at the ``M`` test inputs (the shape of ``y_train``'s rows).
+    """
     return ntk_predict(k_train_train, k_test_train, y_train, np.inf, diag_reg=diag_reg).mean[0]
 

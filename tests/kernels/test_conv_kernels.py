@@ -9,12 +9,12 @@ from nntheory.errors import KernelError, SpecError
 from nntheory.numerics import ConvKernel, image_rotations, ntk_predict
 
 
-@pytest.mark.parametrize("act, depth", [("relu", 1), ("relu", 3), ("erf", 2)])
+@pytest.mark.parametrize("act, depth", [("relu", 2), ("relu", 4), ("erf", 3)])
 def test_gcnn_kernel_is_group_averaged_cnn_kernel(act, depth):
     rng = np.random.default_rng(depth)
     x, y = rng.normal(size=(2, 4, 4)), rng.normal(size=(2, 4, 4))
-    g = ConvKernel(act, depth, 1.3, 0.2, n_rot=4)(x, y)
-    cnn = [ConvKernel(act, depth, 1.3, 0.2, n_rot=1)(x, np.rot90(y, k=q, axes=(1, 2))) for q in range(4)]
+    g = ConvKernel(act, depth, 1.3**2, 0.2**2, n_rot=4)(x, y)
+    cnn = [ConvKernel(act, depth, 1.3**2, 0.2**2, n_rot=1)(x, np.rot90(y, k=q, axes=(1, 2))) for q in range(4)]
     np.testing.assert_allclose(np.asarray(g.nngp), sum(np.asarray(c.nngp) for c in cnn) / 4, rtol=1e-13)
     np.testing.assert_allclose(np.asarray(g.ntk), sum(np.asarray(c.ntk) for c in cnn) / 4, rtol=1e-13)
 
@@ -26,7 +26,7 @@ def test_gcnn_regression_equals_augmented_cnn_regression_and_is_invariant():
     G = image_rotations(4, 4, 4)
     xa, ya = G.augment(x.reshape(3, -1), y)
     xa = xa.reshape(-1, 4, 4)
-    cnn, gcnn = ConvKernel("relu", 2, 1.4, 0.1, n_rot=1), ConvKernel("relu", 2, 1.4, 0.1, n_rot=4)
+    cnn, gcnn = ConvKernel("relu", 3, 1.4**2, 0.1**2, n_rot=1), ConvKernel("relu", 3, 1.4**2, 0.1**2, n_rot=4)
     ts = [1.0, 20.0]
     aug = ntk_predict(np.asarray(cnn(xa).ntk), np.asarray(cnn(xt, xa).ntk), ya, ts).mean
     eq = ntk_predict(np.asarray(gcnn(x).ntk), np.asarray(gcnn(xt, x).ntk), y, ts).mean
@@ -61,18 +61,24 @@ def test_lifting_layer_kernels_against_real_gcnns():
         return jnp.outer(f, f), flat @ flat.T
 
     ff, ntk = jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(1), 3000))
-    k = ConvKernel("relu", 1, W_std, b_std, n_rot=4)(np.asarray(X))
+    kern = ConvKernel.neural_tangents("relu", W_std=W_std, b_std=b_std, depth=1, n_rot=4)
+    assert (kern.depth, kern.C_W, kern.C_b) == (2, W_std**2, b_std**2)  # one lifting layer + the read-out
+    k = kern(np.asarray(X))
     for mc, th in ((np.asarray(ff), np.asarray(k.nngp)), (np.asarray(ntk), np.asarray(k.ntk))):
         se = mc.std(0, ddof=1) / np.sqrt(mc.shape[0])
         assert np.max(np.abs((mc.mean(0) - th) / se)) < 4.0
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: ConvKernel("relu", 1, 1.0, n_rot=8), "not.*|n_rot must be 1, 2 or 4"),
-    (lambda: ConvKernel("relu", 1, 1.0, filter_size=2), "odd integer"),
-    (lambda: ConvKernel("relu", 0, 1.0), "depth must be"),
-    (lambda: ConvKernel("relu", 1, 1.0)(np.ones((2, 4, 5))), "square images"),
-    (lambda: ConvKernel("relu", 1, 1.0)(np.ones((2, 4, 4)), np.ones((1, 3, 3))), "same image shape"),
+    (lambda: ConvKernel("relu", 2, 1.0, n_rot=8), "not.*|n_rot must be 1, 2 or 4"),
+    (lambda: ConvKernel("relu", 2, 1.0, filter_size=2), "odd integer"),
+    (lambda: ConvKernel("relu", 1, 1.0), r"ConvKernel \(layers: convolutions \+ read-out\): depth must be an integer >= 2"),
+    (lambda: ConvKernel("relu", 2, 0.0), "C_W must be a real number > 0"),
+    (lambda: ConvKernel("relu", 2, 1.0, -1.0), "C_b must be a real number >= 0"),
+    (lambda: ConvKernel.neural_tangents("relu", W_std=1.0, b_std=0.0, depth=0), "number of nonlinearities"),
+    (lambda: ConvKernel.neural_tangents("relu", W_std=1.0, b_std=-0.1, depth=1), "b_std must be a real number >= 0"),
+    (lambda: ConvKernel("relu", 2, 1.0)(np.ones((2, 4, 5))), "square images"),
+    (lambda: ConvKernel("relu", 2, 1.0)(np.ones((2, 4, 4)), np.ones((1, 3, 3))), "same image shape"),
 ])
 def test_conv_bad_input(call, match):
     with pytest.raises((SpecError, KernelError), match=match):

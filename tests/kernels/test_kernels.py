@@ -111,7 +111,8 @@ def test_neural_tangents_mapping_against_finite_networks():
 
     rng = np.random.default_rng(3)
     x = jnp.asarray(rng.normal(size=(3, 5)))
-    spec = TrainedMLPSpec("erf", 1, 64, W_std=1.3, b_std=0.4)
+    spec = TrainedMLPSpec.neural_tangents("erf", W_std=1.3, b_std=0.4, depth=1, width=64)
+    assert spec.depth == spec.kernel().depth == 2 and spec.kernel() == MLPKernel.neural_tangents("erf", W_std=1.3, b_std=0.4, depth=1)
     sig = _sigma(spec.activation)
 
     def one(key):

@@ -2,13 +2,16 @@
 
 Conventions:
 
-* Parameterisation: neural-tangents' NTK parameterisation, ``z = W_std / sqrt(fan_in) * W h + b_std * b`` with
-  ``W, b ~ N(0, 1)`` and one learning rate; in PDLT terms ``C_W = lambda_W = W_std**2`` and
-  ``C_b = lambda_b = b_std**2`` (:meth:`nntheory.numerics.MLPKernel.neural_tangents`). The MLP is the one of
-  :mod:`nntheory.validation._networks`, shared with the finite-width Monte Carlo.
-* ``depth`` of :class:`TrainedMLPSpec` and :class:`TrainedConvSpec` counts hidden (nonlinear) layers, i.e.
-  neural-tangents' count; the PDLT number of layers of the MLP's kernel is ``depth + 1``
-  (``spec.kernel().depth``). ``depth`` of :class:`~nntheory.numerics.ConvKernel` counts convolutional layers too.
+* Parameterisation: the NTK parameterisation, ``z = sqrt(C_W / fan_in) * W h + sqrt(C_b) * b`` with
+  ``W, b ~ N(0, 1)`` and one learning rate, so ``lambda_W = C_W`` and ``lambda_b = C_b``. The named constructors
+  ``TrainedMLPSpec.neural_tangents`` and ``TrainedConvSpec.neural_tangents`` take neural-tangents' ``W_std``,
+  ``b_std`` (``C_W = W_std**2``, ``C_b = b_std**2``), as :meth:`nntheory.numerics.MLPKernel.neural_tangents`.
+  The MLP is the one of :mod:`nntheory.validation._networks`, shared with the finite-width Monte Carlo.
+* ``depth`` of :class:`TrainedMLPSpec`, :class:`TrainedConvSpec` (and of :func:`validate_training`,
+  :func:`validate_equivariance`) is the number of layers ``L`` with weights, the read-out included, as in
+  :class:`~nntheory.numerics.MLPKernel` and :class:`~nntheory.numerics.ConvKernel`: ``depth - 1`` hidden
+  (nonlinear) layers, and ``spec.kernel().depth == spec.depth`` for the MLP. The named constructors take
+  neural-tangents' count of nonlinearities (``depth`` of them give ``depth + 1`` layers).
 * Training: full-batch gradient descent on ``1/(2 size(Y)) sum (f - y)^2``, so the theory is
   :func:`~nntheory.numerics.ntk_predict` with ``method="gd"`` and ``normalization="mean"`` at the same rate.
 * ``n_nets`` counts networks (``n_members``, its former name, is still accepted); ``key`` is a JAX key.

@@ -45,15 +45,16 @@ class TrainingResult:
 
 
 def validate_training(
-    *, activation="erf", widths=(64, 256, 1024), depth: int = 1, n_nets: int | None = None, n_train: int = 64,
-    n_test: int = 64, steps: int = 200, every: int = 20, W_std: float = 1.5, b_std: float = 0.1, seed: int = 0,
+    *, activation="erf", widths=(64, 256, 1024), depth: int = 2, n_nets: int | None = None, n_train: int = 64,
+    n_test: int = 64, steps: int = 200, every: int = 20, C_W: float = 1.5**2, C_b: float = 0.1**2, seed: int = 0,
     arch: str = "mlp", progress: bool = False, n_members: int | None = None,
 ) -> TrainingResult:
     """Ensembles of trained networks (``arch``: MLPs, CNNs or C4 GCNNs; digits, 10 outputs) against the NTK
     prediction over a width sweep (channels for the convolutional nets).
 
     Args:
-        depth: hidden (nonlinear) layers, as in :class:`TrainedMLPSpec` (the PDLT kernel has ``depth + 1`` layers).
+        depth: layers with weights, the read-out included (``depth - 1`` hidden layers), as in :class:`TrainedMLPSpec`.
+        C_W, C_b: weight and bias variances of the NTK parameterisation (neural-tangents' ``W_std**2``, ``b_std**2``).
         n_nets: networks per width (default 32; ``n_members`` is its former name).
         widths: at least three widths; the other arguments as in :func:`train_ensemble` and :func:`digits_data`.
 
@@ -64,17 +65,17 @@ def validate_training(
     if len(widths) < 3:
         raise SpecError(f"validate_training: need at least 3 widths, got {widths}.")
     xtr, ytr, xte, _ = digits_data(n_train, n_test, seed=seed)
-    spec0 = trained_spec(arch, activation, depth, widths[0], W_std, b_std, ytr.shape[1])
+    spec0 = trained_spec(arch, activation, depth, widths[0], C_W, C_b, ytr.shape[1])
     lam_max = float(np.linalg.eigvalsh(np.asarray(spec0.kernel()(xtr).ntk))[-1])
     lr = ytr.size / lam_max  # eta' lambda_max = 1: fast and stable
     rows = []
     for i, w in enumerate(widths):
-        spec = trained_spec(arch, activation, depth, int(w), W_std, b_std, ytr.shape[1])
+        spec = trained_spec(arch, activation, depth, int(w), C_W, C_b, ytr.shape[1])
         ens = train_ensemble(spec, xtr, ytr, {"train": xtr, "test": xte}, n_nets=n_nets, steps=steps, every=every,
                              learning_rate=lr, key=jax.random.fold_in(jax.random.key(seed), i), progress=progress)
         rows.append(ntk_distance(ens, xtr, ytr, xte))
     settings = {"activation": spec0.activation.name, "arch": arch, "widths": list(map(int, widths)), "depth": depth, "n_members": n_nets,
-                "n_train": n_train, "n_test": n_test, "steps": steps, "every": every, "W_std": W_std, "b_std": b_std,
+                "n_train": n_train, "n_test": n_test, "steps": steps, "every": every, "C_W": C_W, "C_b": C_b,
                 "learning_rate": lr, "seed": seed, "data": _DIGITS,
                 "parameterisation": "NTK (neural-tangents), loss 1/(2 size(Y)) sum (f - y)^2, full-batch GD"}
     return TrainingResult(settings, rows)
@@ -118,8 +119,8 @@ def _theory_invariance(kern, Ktt, X, Y, x, G: FiniteGroup, steps: int, lr: float
 
 
 def validate_equivariance(
-    *, activation="relu", width: int = 512, depth: int = 1, n_nets: int | None = None, n_train: int = 32, n_test: int = 32,
-    n_noise: int = 32, steps: int = 100, sizes=(1, 2, 4, 8, 16), W_std: float = 1.4, b_std: float = 0.1, seed: int = 0,
+    *, activation="relu", width: int = 512, depth: int = 2, n_nets: int | None = None, n_train: int = 32, n_test: int = 32,
+    n_noise: int = 32, steps: int = 100, sizes=(1, 2, 4, 8, 16), C_W: float = 1.4**2, C_b: float = 0.1**2, seed: int = 0,
     group: FiniteGroup | None = None, arch: str = "mlp", progress: bool = False, n_members: int | None = None,
 ) -> EquivarianceResult:
     """Deep ensembles (``arch`` ``"mlp"`` or ``"cnn"``) trained with and without full C4 augmentation of the
@@ -127,7 +128,7 @@ def validate_equivariance(
 
     Args:
         n_nets: networks per ensemble (default 64; ``n_members`` is its former name).
-        depth: hidden (nonlinear) layers; the other arguments as in :func:`validate_training`.
+        depth: layers with weights, the read-out included; the other arguments as in :func:`validate_training`.
 
     Returns:
         :class:`EquivarianceResult`.
@@ -141,7 +142,7 @@ def validate_equivariance(
     noise /= np.sqrt(np.mean(noise**2, axis=1, keepdims=True))
     sets = {"train": xtr, "test": xte, "noise": noise}
     evals = {f"{n}/{g}": G.act(g, x) for n, x in sets.items() for g in range(G.order)}
-    spec = trained_spec(arch, activation, depth, width, W_std, b_std, ytr.shape[1])
+    spec = trained_spec(arch, activation, depth, width, C_W, C_b, ytr.shape[1])
     kern = spec.kernel()
     rows, theory = {}, {}
     for label, (X, Y) in {"augmented": G.augment(xtr, ytr), "plain": (xtr, ytr)}.items():
@@ -154,6 +155,6 @@ def validate_equivariance(
         rows[label] = {n: _orbit_row(ens, G, n, sizes) for n in sets}
         theory[label] = {n: _theory_invariance(kern, Ktt, X, Y, sets[n], G, steps, lr) for n in sets}
     settings = {"activation": spec.activation.name, "arch": arch, "width": width, "depth": depth, "n_members": n_nets, "n_train": n_train,
-                "n_test": n_test, "n_noise": n_noise, "steps": steps, "W_std": W_std, "b_std": b_std, "seed": seed,
+                "n_test": n_test, "n_noise": n_noise, "steps": steps, "C_W": C_W, "C_b": C_b, "seed": seed,
                 "group": G.name, "sizes": list(sizes), "data": _DIGITS}
     return EquivarianceResult(settings, rows, theory)

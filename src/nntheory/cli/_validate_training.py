@@ -22,9 +22,10 @@ def run_training_job(args) -> int:
     acts = args.activation or [("erf" if args.job == "training" else "relu")]
     if len(acts) != 1:
         raise SpecError(f"--activation: 'validate {args.job}' takes one activation, got {len(acts)}.")
-    depth = 1 if args.depth is None else args.depth
+    depth = 1 if args.depth is None else args.depth  # --depth: hidden layers, for users
     if not 1 <= depth <= 10:
         raise SpecError(f"--depth: hidden layers must be between 1 and 10, got {depth}.")
+    layers = depth + 1  # the library's depth: layers with weights, the read-out included
     arch = args.arch or "mlp"
     if args.job == "equivariance" and arch == "gcnn":
         raise SpecError("--arch: 'validate equivariance' trains mlp or cnn ensembles; a gcnn is C4-invariant by construction.")
@@ -37,7 +38,7 @@ def run_training_job(args) -> int:
         steps = 200 if args.steps is None else args.steps
         if n < 4 or steps < 20 or steps % 20:
             raise SpecError(f"--n-nets >= 4 and --steps a positive multiple of 20 required, got {n}, {steps}.")
-        res = validate_training(activation=acts[0], widths=widths, depth=depth, n_members=n, steps=steps, every=steps // 10,
+        res = validate_training(activation=acts[0], widths=widths, depth=layers, n_members=n, steps=steps, every=steps // 10,
                                 seed=args.seed, arch=arch, progress=True)
         lines = _training_table(res)
         _plot_training(res, os.path.join(args.out, "training.png"))
@@ -51,7 +52,7 @@ def run_training_job(args) -> int:
         if n < 8 or steps < 1:
             raise SpecError(f"--n-nets >= 8 and --steps >= 1 required, got {n}, {steps}.")
         sizes = [m for m in (1, 2, 4, 8, 16, 32, 64, 128) if 2 * m <= n]
-        res = validate_equivariance(activation=acts[0], width=widths[0], depth=depth, n_members=n, steps=steps, sizes=sizes,
+        res = validate_equivariance(activation=acts[0], width=widths[0], depth=layers, n_members=n, steps=steps, sizes=sizes,
                                     seed=args.seed, arch=arch, progress=True)
         lines = _equivariance_table(res)
         _plot_equivariance(res, os.path.join(args.out, "equivariance.png"))
@@ -70,7 +71,7 @@ def run_training_job(args) -> int:
 
 def _training_table(res) -> list[str]:
     s = res.settings
-    lines = [f"== trained {s.get('arch', 'mlp')} ensembles vs NTK prediction: {s['activation']}, {s['depth']} hidden layer(s), {s['n_members']} members, "
+    lines = [f"== trained {s.get('arch', 'mlp')} ensembles vs NTK prediction: {s['activation']}, {s['depth'] - 1} hidden layer(s), {s['n_members']} members, "
              f"{s['n_train']} digits, lr {s['learning_rate']:.4g}, {s['steps']} GD steps -> {'PASS' if res.passed else 'FAIL'}",
              f"{'width':>6} {'step':>5} {'|E f_t - mu_t| (RMS)':>22} {'stderr':>9} {'member RMS':>11} {'raw mean RMS':>13} {'|mu_t| RMS':>11}"]
     for r in res.rows:
