@@ -46,6 +46,7 @@ from itertools import combinations_with_replacement, product
 import networkx as nx
 import sympy
 
+from nntheory._checks import check_int
 from nntheory.errors import SpecError
 from nntheory.theory._activations import Activation
 from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
@@ -221,12 +222,31 @@ class Diagram:
         }
 
 
+#: the highest order 1/n^k whose diagrams are generated (time and count grow factorially)
+MAX_ORDER = 4
+
+
 @lru_cache(maxsize=None)
 def diagrams(statistic: str | tuple[int, int]) -> tuple[Diagram, ...]:
     """All diagrams of a statistic (``"V2"``, ``"U"``, ``(m, k)``), deduplicated up to isomorphism
-    with the external legs labeled. Deterministic order."""
+    with the external legs labeled. Deterministic order.
+
+    Args:
+        statistic: a name (``"V2"``, ``"kappa5_4"``) or ``(m, k)``: the ``m``-th cumulant of the kernel at ``1/n^k``.
+    Returns:
+        A tuple of :class:`Diagram`.
+    Raises:
+        SpecError: for an unknown statistic, ``k`` below the statistic's first order, or ``k >``
+            :data:`MAX_ORDER` (the count and the time grow factorially: 994 diagrams and ~10 s for
+            ``kappa4_4``, ~1 min for ``V`` at ``1/n^5``).
+    """
     m, k = parse_statistic(statistic) if isinstance(statistic, str) else statistic
-    if m < 1 or k < _kmin(m):
+    m = check_int(m, "statistic m (cumulant order)", lo=1, where="diagrams")
+    k = check_int(k, "order k (power of 1/n)", lo=0, where="diagrams")
+    if k > MAX_ORDER:
+        raise SpecError(f"diagrams: order k (the power of 1/n) must be <= {MAX_ORDER}, got {k}: the number of diagrams "
+                        "grows factorially (994 for kappa4 at 1/n^4; V at 1/n^5 takes about a minute).")
+    if k < _kmin(m):
         raise SpecError(f"statistic (m={m}, k={k}): kappa_m(G) starts at order 1/n^{_kmin(max(m, 1))}.")
     st = DiagramStatistic(m, k)
     buckets: dict[tuple, list[list]] = {}

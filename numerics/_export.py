@@ -34,7 +34,7 @@ import zipfile
 
 import numpy as np
 
-from nntheory._io import atomic_write
+from nntheory._io import atomic_write, check_output_path
 from nntheory._version import __version__
 from nntheory.errors import NNTheoryError, SpecError
 
@@ -74,26 +74,32 @@ def data_sha256(arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def provenance(table) -> dict:
+def provenance(table, *, name: str | None = None) -> dict:
     """The provenance block of ``table`` (module docstring): format version, generator, parameters, data hash.
 
+    Args:
+        table: an SO(3) ``LookupTable`` or an ``ActivationTable``.
+        name: the table's name (the C identifier prefix), recorded as ``name`` if given.
     Returns:
         A JSON-ready dict; the ``meta`` of every file format and the base of the sidecar.
     """
     desc = table.description() if hasattr(table, "description") else dict(table.meta)
     members = _members(table)
     count = len(members["value" if "value" in members else "values"])
-    return {"format_version": FORMAT_VERSION, "generator": f"nntheory {__version__}", "nntheory_version": __version__,
-            "generator_function": _GENERATORS.get(desc.get("kind"), "nntheory"), **desc, "count": count,
-            "data_sha256": data_sha256(members)}
+    out = {"format_version": FORMAT_VERSION, "generator": f"nntheory {__version__}", "nntheory_version": __version__,
+           "generator_function": _GENERATORS.get(desc.get("kind"), "nntheory"), **desc, "count": count,
+           "data_sha256": data_sha256(members)}
+    if name is not None:
+        out["name"] = name
+    return out
 
 
 _meta = provenance  # the old private name
 
 
-def _npz_bytes(table) -> bytes:
+def _npz_bytes(table, name: str | None = None) -> bytes:
     buf = io.BytesIO()
-    members = {**_members(table), "meta": np.array(json.dumps(provenance(table), sort_keys=True))}
+    members = {**_members(table), "meta": np.array(json.dumps(provenance(table, name=name), sort_keys=True))}
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, arr in members.items():
             a = io.BytesIO()
@@ -119,8 +125,8 @@ def _c_float(x: float, dtype: str) -> str:
     return t + ("f" if dtype == "float32" else "")
 
 
-def _json_bytes(table) -> bytes:
-    meta = provenance(table)
+def _json_bytes(table, name: str | None = None) -> bytes:
+    meta = provenance(table, name=name)
     if _layout(table) == "codes":
         doc = {"meta": meta, "table": [float(v) for v in table.values], "codes": [int(c) for c in table.codes]}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
@@ -180,7 +186,7 @@ def _c_codes_body(table, name: str) -> list[str]:
 
 
 def _c_header_bytes(table, name: str) -> bytes:
-    meta = provenance(table)
+    meta = provenance(table, name=name)
     body = _c_codes_body(table, name) if _layout(table) == "codes" else _c_coo_body(table, meta, name)
     return "\n".join(_c_preamble(meta, name) + body + ["", f"#endif /* NNTHEORY_{name.upper()}_H */", ""]).encode()
 
@@ -191,21 +197,21 @@ def table_bytes(table, fmt: str, *, name: str | None = None) -> bytes:
     Args:
         table: an SO(3) ``LookupTable`` or an ``ActivationTable``.
         fmt: ``npz``, ``json`` or ``c-header``.
-        name: the C identifier prefix of a header (default: the table's ``default_name``, else ``nntheory_table``).
+        name: the table's name, a C identifier: the prefix of a header's identifiers (default: the table's
+            ``default_name``, else ``nntheory_table``), recorded as ``name`` in the provenance of every format.
     Returns:
         The file's bytes (deterministic).
     Raises:
         SpecError: for an unknown format or a name that is not a C identifier.
     """
-    name = name or getattr(table, "default_name", "nntheory_table")
+    if name is not None and not (isinstance(name, str) and _C_IDENT.fullmatch(name)):
+        raise SpecError(f"name must be a C identifier, got {name!r}")
     if fmt == "npz":
-        return _npz_bytes(table)
+        return _npz_bytes(table, name)
     if fmt == "json":
-        return _json_bytes(table)
+        return _json_bytes(table, name)
     if fmt == "c-header":
-        if not _C_IDENT.fullmatch(name):
-            raise SpecError(f"name must be a C identifier, got {name!r}")
-        return _c_header_bytes(table, name)
+        return _c_header_bytes(table, name or getattr(table, "default_name", "nntheory_table"))
     raise SpecError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
@@ -223,13 +229,22 @@ def write_table(table, path: str, fmt: str, *, name: str | None = None, command:
         and format, the SHA-256 of the table file and the command line (if given).
     """
     data = table_bytes(table, fmt, name=name)
-    atomic_write(path, data)
-    side = {**provenance(table), **(extra or {}), "file": os.path.basename(path), "file_format": fmt,
+    side = {**provenance(table, name=name), **(extra or {}), "file": os.path.basename(path), "file_format": fmt,
             "sha256": hashlib.sha256(data).hexdigest()}
     if command is not None:
         side["command"] = command
     sidecar = path + ".provenance.json"
-    atomic_write(sidecar, (json.dumps(side, sort_keys=True, indent=1) + "\n").encode())
+    side_bytes = (json.dumps(side, sort_keys=True, indent=1, allow_nan=False) + "\n").encode()
+    check_output_path(sidecar, label="provenance sidecar")  # both targets are checked before either is written
+    atomic_write(path, data)
+    try:
+        atomic_write(sidecar, side_bytes)
+    except BaseException:
+        try:  # no table without its provenance
+            os.unlink(path)
+        except OSError:
+            pass
+        raise
     return sidecar
 
 

@@ -31,3 +31,51 @@ def _run_cli(*args, stdin: str | None = None, cwd=None, timeout: float = 900) ->
 def cli():
     """The one CLI runner of the test suite: ``cli("recursions", "--depth", 3, ..., stdin=None)``."""
     return _run_cli
+
+
+# --------------------------------------------------------------------------- no NaN/Infinity in any JSON output
+# Acceptance: every *.json file the tests leave under pytest's temporary folders (tmp_path, tmp_path_factory;
+# the CLI in a subprocess included) must parse with strict JSON: no NaN, Infinity or -Infinity tokens. Inputs
+# that are deliberately bad are exempt when their name starts with "bad" or they lie in a folder "bad-inputs".
+
+
+def _refuse_constant(token):
+    raise ValueError(f"non-finite token {token}")
+
+
+def scan_json_outputs(root) -> list[str]:
+    """Problems (``"path: why"``) of every ``*.json`` file under ``root``: not strict JSON, or NaN/Infinity in it."""
+    import json
+    import pathlib
+
+    problems = []
+    for path in sorted(pathlib.Path(root).rglob("*.json")):
+        if path.name.startswith("bad") or "bad-inputs" in path.parts or not path.is_file() or path.is_symlink():
+            continue
+        try:
+            json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: {exc}")
+    return problems
+
+
+@pytest.fixture
+def json_scan():
+    """The session-end scanner of JSON outputs (:func:`scan_json_outputs`), for testing it."""
+    return scan_json_outputs
+
+
+def pytest_sessionfinish(session, exitstatus):
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    base = getattr(factory, "_basetemp", None)
+    if base is None or not os.path.isdir(base):
+        return
+    problems = scan_json_outputs(base)
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        text = "JSON outputs with NaN/Infinity or invalid JSON:\n  " + "\n  ".join(problems)
+        if reporter is not None:
+            reporter.write_line(text, red=True)
+        else:  # pragma: no cover
+            print(text, file=sys.stderr)
+        session.exitstatus = 1

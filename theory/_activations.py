@@ -28,7 +28,7 @@ import sympy
 from nntheory.errors import ActivationError
 
 # the one safe parser (theory/_parsing.py); the names below stay importable from here
-from nntheory.theory._parsing import _FUNCS, _MAX_TEXT, _node_to_sympy, as_expr, as_matrix  # noqa: F401
+from nntheory.theory._parsing import _FUNCS, _MAX_TEXT, _node_to_sympy, _parse_tree, as_expr, as_matrix  # noqa: F401
 from nntheory.theory._parsing import parse_expression, parse_number  # noqa: F401
 
 __all__ = ["Activation", "z", "activation", "parse_activation", "leaky_relu", "scale_invariant", "BUILTIN_ACTIVATIONS"]
@@ -260,10 +260,7 @@ def parse_activation(text: str, name: str | None = None) -> Activation:
         )
     if len(text) > _MAX_TEXT:
         raise ActivationError(f"--activation: expression longer than {_MAX_TEXT} characters.")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ActivationError(f"--activation: {text!r} is not a valid expression ({exc.msg}).") from None
+    tree = _parse_tree(text, "--activation", ActivationError)
     expr = _node_to_sympy(tree, text.strip())
     free = sorted(expr.free_symbols, key=str)
     if len(free) != 1:

@@ -2,7 +2,9 @@
 
 Text is parsed with :func:`ast.parse` (which never runs it) and rebuilt from a whitelist of operators,
 functions and constants (:func:`parse_expression`); decimal literals become exact rationals and
-exponents are limited in magnitude, so ``10**10**10`` is refused instead of evaluated. Values that
+exponents are limited in magnitude, so ``10**10**10`` is refused instead of evaluated. Limits, all checked
+before anything large is built: 2000 characters of text (500 for activations), nesting depth 100,
+exponents up to 1000 in magnitude, and exact powers of at most 10,000 digits. Values that
 are not text are converted with ``sympify(strict=True)``, which never parses strings
 (:func:`as_expr`). Nothing here calls ``eval`` or hands a string to ``sympify``.
 """
@@ -32,6 +34,24 @@ _BINOPS = {ast.Add: sympy.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sympy.Mul,
            ast.Div: lambda a, b: a / b, ast.Pow: sympy.Pow}
 _MAX_TEXT = 500
 _MAX_EXPONENT = 1000
+_MAX_DIGITS = 10_000  # the largest exact number a power of two numbers may produce (decimal digits)
+_MAX_DEPTH = 100  # the deepest nesting of operators and calls
+
+
+def _digits(x: sympy.Rational) -> float:
+    """Decimal digits of the larger of numerator and denominator of a rational."""
+    p, q = abs(int(x.p)), int(x.q)
+    return max(p.bit_length(), q.bit_length()) * 0.30103
+
+
+def _depth(tree: ast.AST) -> int:
+    """The nesting depth of a syntax tree, computed without recursion."""
+    best, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        best = max(best, d)
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return best
 
 
 def _node_to_sympy(node: ast.AST, text: str, names: dict[str, sympy.Symbol] | None = None,
@@ -57,7 +77,11 @@ def _node_to_sympy(node: ast.AST, text: str, names: dict[str, sympy.Symbol] | No
         left, right = rec(node.left), rec(node.right)
         if isinstance(node.op, ast.Pow) and right.is_Number and abs(right) > _MAX_EXPONENT:
             # sympy would evaluate 10**10**10 exactly and never return
-            raise error(f"{label}: exponent {right} in {text!r} is larger than {_MAX_EXPONENT} in magnitude.")
+            raise error(f"{label}: exponent {right} in {_show(text)} is larger than {_MAX_EXPONENT} in magnitude.")
+        if (isinstance(node.op, ast.Pow) and left.is_Rational and right.is_Rational
+                and _digits(left) * abs(float(right)) > _MAX_DIGITS):
+            # (10**1000)**1000 is a million digits; one more power would never finish
+            raise error(f"{label}: a power in {_show(text)} is a number with more than {_MAX_DIGITS} digits.")
         return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         val = rec(node.operand)
@@ -88,11 +112,20 @@ def parse_expression(text: object, names: dict[str, sympy.Symbol] | None, *, lab
         raise error(f"{label}: expected an expression (a non-empty string), got {text!r}.")
     if len(text) > 4 * _MAX_TEXT:
         raise error(f"{label}: expression longer than {4 * _MAX_TEXT} characters.")
+    tree = _parse_tree(text, label, error)
+    return sympy.sympify(_node_to_sympy(tree, text.strip(), names, label, error))
+
+
+def _parse_tree(text: str, label: str, error: type[ValueError]) -> ast.AST:
+    """``ast.parse`` of the text (which never runs it), refusing syntax errors and deep nesting."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise error(f"{label}: {text!r} is not a valid expression ({exc.msg}).") from None
-    return sympy.sympify(_node_to_sympy(tree, text.strip(), names, label, error))
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        why = getattr(exc, "msg", None) or "nested too deeply"
+        raise error(f"{label}: {text[:80]!r} is not a valid expression ({why}).") from None
+    if _depth(tree) > _MAX_DEPTH:
+        raise error(f"{label}: expression nested deeper than {_MAX_DEPTH} levels.")
+    return tree
 
 
 def as_expr(value: object, *, label: str, names: dict[str, sympy.Symbol] | None = None,
@@ -176,7 +209,15 @@ def parse_number(text: object, *, label: str, error: type[ValueError] = SpecErro
         val = parse_expression(text, {}, label=label, error=ActivationError)
     except ActivationError as exc:
         detail = str(exc).removeprefix(f"{label}: ")
-        raise error(f"{label}: expected a number, got {text!r} ({detail})") from None
+        if len(detail) > 240:
+            detail = detail[:237] + "..."
+        raise error(f"{label}: expected a number, got {_show(text)} ({detail})") from None
     if val.free_symbols or val.is_real is not True:
-        raise error(f"{label}: expected a real number, got {text!r}.")
+        raise error(f"{label}: expected a real number, got {_show(text)}.")
     return val
+
+
+def _show(text: object, limit: int = 80) -> str:
+    """``repr`` of user text, shortened for messages."""
+    r = repr(text)
+    return r if len(r) <= limit else r[: limit - 3] + "..."

@@ -1,7 +1,7 @@
 import pytest
 import sympy
 
-from nntheory.errors import ActivationError
+from nntheory.errors import ActivationError, SpecError
 from nntheory.theory import BUILTIN_ACTIVATIONS, activation, parse_activation, z
 
 
@@ -34,3 +34,27 @@ def test_parser_exact_decimals_and_kinks():
 def test_parser_rejects_bad_text(text):
     with pytest.raises(ActivationError, match="--activation"):
         parse_activation(text)
+
+
+@pytest.mark.parametrize("text,match", [
+    ("z**(10**10**10)", "exponent"),
+    ("z*(10**1000)**1000", "digits"),
+    ("z*((10**1000)**1000)**1000", "digits"),
+    ("-" * 300 + "z", "nested deeper"),
+    ("+".join(["z"] * 300), "longer than"),
+])
+def test_parser_limits_refuse_before_building(text, match):
+    """Size, depth and exponent limits are checked before sympy builds (or evaluates) anything."""
+    with pytest.raises(ActivationError, match=match):
+        parse_activation(text)
+
+
+def test_parser_limits_keep_ordinary_numbers():
+    from nntheory.theory import parse_number
+
+    assert parse_number("(10**100)**99", label="x") == sympy.Integer(10) ** 9900  # 9901 digits: allowed
+    assert parse_number("2**-1000", label="x") == sympy.Rational(1, 2**1000)
+    assert parse_number("(1/3)**1000", label="x") == sympy.Rational(1, 3**1000)
+    assert parse_number("-(-(-(1)))", label="x") == -1
+    with pytest.raises(SpecError, match="digits"):
+        parse_number("(10**100)**101", label="x")

@@ -100,3 +100,53 @@ def test_spec_validation():
         NetworkSpec(0, 8, "relu")
     spec = NetworkSpec(3, 8, "tanh", C_W=1.5)
     assert spec.C_W == sympy.Rational(3, 2)
+
+
+def _gauss_mp(f, K):
+    """<f>_K by mpmath at 30 digits, integrated in x (not the library's u = x/sqrt(K) route)."""
+    import mpmath
+
+    with mpmath.workdps(30):
+        K = mpmath.mpf(K)
+        w = lambda x: mpmath.exp(-x * x / (2 * K)) / mpmath.sqrt(2 * mpmath.pi * K)  # noqa: E731
+        s = mpmath.sqrt(K)
+        return mpmath.quad(lambda x: f(x) * w(x), [-mpmath.inf, -10 * s, -s, 0, s, 10 * s, mpmath.inf])
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "silu", "x*erf(x)", "gelu(x/10)", "gelu(x/100)", "gelu(50*x)"])
+def test_numeric_criticality_satisfies_the_conditions(name):
+    """chi_perp = chi_par = 1 and K* = C_b + C_W <sigma^2>, checked by an independent 30-digit quadrature."""
+    import mpmath
+
+    from nntheory.theory._activations import z
+
+    gelu = lambda u: u * (1 + sympy.erf(u / sympy.sqrt(2))) / 2  # noqa: E731
+    scaled = {"gelu(x/10)": gelu(z / 10), "gelu(x/100)": gelu(z / 100), "gelu(50*x)": gelu(50 * z)}
+    act = activation(scaled[name], name=name) if name in scaled else activation(name)
+    c = criticality(act)
+    assert not c.exact and c.universality_class == "nonzero K* (half-stable)"
+    f, d1, d2 = (sympy.lambdify(z, e, "mpmath") for e in (act.expr, sympy.diff(act.expr, z), sympy.diff(act.expr, z, 2)))
+    K, CW, Cb = (mpmath.mpf(str(v)) for v in (c.K_star, c.C_W, c.C_b))
+    chi_perp = CW * _gauss_mp(lambda x: d1(x) ** 2, K)
+    chi_par = CW * _gauss_mp(lambda x: d1(x) ** 2 + f(x) * d2(x), K)
+    fixed = (Cb + CW * _gauss_mp(lambda x: f(x) ** 2, K)) / K
+    for v in (chi_perp, chi_par, fixed):
+        assert abs(v - 1) < 1e-12
+    if name in scaled:  # sigma(x) = g(x/a) = (x/a) Phi(x/a): K*, C_W and C_b all scale with a^2
+        a = {"gelu(x/10)": 10, "gelu(x/100)": 100, "gelu(50*x)": sympy.Rational(1, 50)}[name]
+        ref = criticality(activation("gelu"))
+        for got, want in ((c.C_W, ref.C_W), (c.K_star, ref.K_star), (c.C_b, ref.C_b)):
+            assert abs(float(got) / float(a * a * want) - 1) < 1e-12
+
+
+@pytest.mark.parametrize("name,match", [
+    ("sigmoid", "no critical point"), ("softplus", "no critical point"), ("cos(x)", "no critical point"),
+    ("exp(x)", "no critical point"), ("tanh(x) + 1/10", "no critical point"),
+    ("Heaviside(x)", "not smooth"), ("1/x", "not a finite real"), ("sqrt(x)", "not a finite real"),
+    ("log(x)", "not a finite real"),
+])
+def test_criticality_refuses_at_once(name, match):
+    """No critical point (sigmoid: <sigma sigma''> < 0 for every K; softplus: > 0) is decided by the scan, not by
+    a minute of failed root finding."""
+    with pytest.raises(SpecError, match=match):
+        criticality(activation(name))

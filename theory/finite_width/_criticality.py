@@ -4,12 +4,19 @@ Single input: :math:`K^* = C_b + C_W\langle\sigma^2\rangle_{K^*}`,
 :math:`\chi_\parallel = C_W\,\partial_K\langle\sigma^2\rangle_K`, :math:`\chi_\perp = C_W\langle\sigma'^2\rangle_K`
 (PDLT §5). Exact for scale-invariant activations (a line of fixed points) and for the
 :math:`K^*=0` class (:math:`\sigma(0)=0`, :math:`\sigma'(0)\ne0`: :math:`C_b=0`,
-:math:`C_W = 1/\sigma'(0)^2`); otherwise solved numerically with mpmath (e.g. exact GELU), where the
-Gaussian expectations are one-dimensional integrals done to 20 digits (the result is good to ~15).
+:math:`C_W = 1/\sigma'(0)^2`); otherwise solved numerically (e.g. exact GELU): with
+:math:`C_W = 1/\langle\sigma'^2\rangle` the two conditions reduce to one equation in one variable,
+:math:`\langle\sigma\sigma''\rangle_{K^*} = 0`. A float scan over :math:`K\in[10^{-6},10^8]` decides
+existence in well under a second (sigmoid, softplus, cos have no root and are refused at once); each
+sign change is refined with mpmath, where the Gaussian expectations are one-dimensional integrals done
+to 20 digits (the result is good to ~15). The search has a time limit and always ends.
+Activations that are not smooth (besides the scale-invariant ones) or not real on the line are refused.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,6 +51,15 @@ def _gauss(f, K, dps=20):
 def criticality(act: Activation, *, guess: tuple[float, float, float] | None = None) -> Criticality:
     """Critical ``(C_W, C_b)`` and ``K*`` of ``act``, with its universality class.
 
+    Args:
+        act: the activation.
+        guess: ``(K*, C_b, C_W)`` to start the numerical search from (only ``K*`` is used), or None to scan.
+    Returns:
+        The :class:`Criticality` (exact for scale-invariant and ``K*=0`` activations, else 20-digit floats).
+    Raises:
+        SpecError: if ``act`` has no critical point (e.g. sigmoid, softplus), is not smooth and not
+            scale-invariant, is not real on the whole line, or the search exceeds its time limit (60 s).
+
     Example:
         >>> from nntheory.theory import activation
         >>> c = criticality(activation("erf")); (c.C_W, c.C_b, c.K_star, c.universality_class)
@@ -71,27 +87,130 @@ def criticality(act: Activation, *, guess: tuple[float, float, float] | None = N
 
 
 def _numeric(act: Activation, guess) -> Criticality:
-    f = sympy.lambdify(z, act.expr, "mpmath")
-    df = sympy.lambdify(z, sympy.diff(act.expr, z), "mpmath")
-    d2 = sympy.lambdify(z, sympy.diff(act.expr**2, z, 2), "mpmath")
+    """Nonzero ``K*``: the one-variable condition ``<sigma sigma''>_K = 0`` (chi_par = chi_perp), then ``C_W, C_b``.
 
-    def eqs(K, Cb, CW):
-        K = abs(K)
-        return (
-            Cb + CW * _gauss(lambda x: f(x) ** 2, K) - K,
-            CW * _gauss(lambda x: d2(x), K) / 2 - 1,  # chi_par = C_W d<s^2>/dK = C_W <(s^2)''>/2
-            CW * _gauss(lambda x: df(x) ** 2, K) - 1,
-        )
-
-    starts = [guess] if guess else [(4.0, 0.2, 2.0), (1.0, 0.1, 1.5), (10.0, 0.5, 2.0), (0.5, 0.05, 1.2)]
-    for start in starts:
+    With ``C_W = 1/<sigma'^2>_K`` (chi_perp = 1), chi_par = 1 is ``<(sigma^2)''>/2 = <sigma'^2>``, i.e.
+    ``h(K) = <sigma sigma''>_K = 0``. A cheap float scan of ``h`` over ``K`` in [1e-6, 1e8] (composite
+    Gauss-Legendre in ``x``, no mpmath) decides existence and brackets the roots; each bracket is refined with
+    mpmath (20 digits, a bracketing solver), so a search takes seconds and always ends.
+    """
+    deadline = time.monotonic() + _TIME_LIMIT
+    if not act.is_smooth:
+        raise SpecError(
+            f"criticality: {act.name} is not smooth (kinks at {list(act.kinks)}) and not scale-invariant; the "
+            "criticality conditions need its second derivative. Choose C_W and C_b explicitly.")
+    d1, d2 = sympy.diff(act.expr, z), sympy.diff(act.expr, z, 2)
+    h_expr = act.expr * d2
+    try:
+        h_float = sympy.lambdify(z, h_expr, "math")
+        f_mp, d1_mp, h_mp = (sympy.lambdify(z, e, "mpmath") for e in (act.expr, d1, h_expr))
+    except Exception as exc:  # noqa: BLE001 - sympy's printers raise many types for unsupported functions
+        raise SpecError(f"criticality: cannot evaluate {act.name} and its derivatives numerically ({exc}).") from None
+    _check_real_line(sympy.lambdify(z, act.expr, "math"), act.name)
+    if guess is not None:
+        brackets = [(mpmath.mpf(guess[0]), None)]
+    else:
+        brackets = _brackets(h_float, deadline, act.name)
+    for lo, hi in brackets:
+        if time.monotonic() > deadline:
+            break
         try:
             with mpmath.workdps(20):
-                K, Cb, CW = mpmath.findroot(eqs, start, tol=1e-28)
-        except (ValueError, ZeroDivisionError):
+                h = lambda K: _gauss(h_mp, K)  # noqa: E731
+                K = mpmath.findroot(h, lo if hi is None else (lo, hi), solver="secant" if hi is None else "anderson",
+                                    tol=1e-26, maxsteps=60)
+                if not isinstance(K, mpmath.mpf) or K <= 0 or not mpmath.isfinite(K):
+                    continue
+                CW = 1 / _gauss(lambda x: d1_mp(x) ** 2, K)
+                Cb = K - CW * _gauss(lambda x: f_mp(x) ** 2, K)
+        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
             continue
-        if K > 0 and Cb >= 0 and CW > 0:
-            return Criticality(
-                act.name, sympy.Float(CW, 20), sympy.Float(Cb, 20), sympy.Float(abs(K), 20), "nonzero K* (half-stable)", False
-            )
-    raise SpecError(f"criticality: no critical point found for {act.name}; pass guess=(K*, C_b, C_W).")
+        if not all(isinstance(v, mpmath.mpf) for v in (K, CW, Cb)):  # complex: sigma is not real on the line
+            continue
+        if not (mpmath.isfinite(CW) and mpmath.isfinite(Cb)) or CW <= 0 or Cb < -1e-15 * K:
+            continue
+        return Criticality(act.name, sympy.Float(CW, 20), sympy.Float(max(Cb, 0), 20), sympy.Float(K, 20),
+                           "nonzero K* (half-stable)", False)
+    if time.monotonic() > deadline:
+        raise SpecError(f"criticality: no critical point of {act.name} found within {_TIME_LIMIT:.0f} s; choose C_W "
+                        "and C_b explicitly.")
+    raise SpecError(
+        f"criticality: {act.name} has no critical point: chi_par = chi_perp = 1 needs <sigma sigma''>_K = 0 at some K* > 0 "
+        f"with C_b >= 0, and none exists for K in [{_K_MIN:g}, {_K_MAX:g}] (like sigmoid and softplus, whose "
+        "<sigma sigma''> keeps one sign). Choose C_W and C_b explicitly.")
+
+
+_K_MIN, _K_MAX, _PER_DECADE = 1e-6, 1e8, 4
+_TIME_LIMIT = 60.0
+
+
+def _gl_rule(n: int = 20) -> list[tuple[float, float]]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (Newton on the Legendre recurrence, floats)."""
+    out = []
+    for i in range(1, n + 1):
+        x = math.cos(math.pi * (i - 0.25) / (n + 0.5))
+        for _ in range(100):
+            p0, p1 = 1.0, x
+            for k in range(2, n + 1):
+                p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k
+            dp = n * (x * p1 - p0) / (x * x - 1)
+            dx = p1 / dp
+            x -= dx
+            if abs(dx) < 1e-16:
+                break
+        out.append((x, 2 / ((1 - x * x) * dp * dp)))
+    return out
+
+
+_GL = _gl_rule()
+
+
+def _gauss_float(f, K: float) -> float:
+    """``<f>_K`` in floats: composite Gauss-Legendre in ``x`` on ``|x| <= 12 sqrt(K)``, panels at powers of 2."""
+    a = 12 * math.sqrt(K)
+    cuts = [0.0] + [2.0**j for j in range(-30, 40) if 2.0**j < a] + [a]
+    edges = sorted({-c for c in cuts} | set(cuts))
+    c = 1 / math.sqrt(2 * math.pi * K)
+    total = 0.0
+    for lo, hi in zip(edges, edges[1:]):
+        mid, half = (lo + hi) / 2, (hi - lo) / 2
+        total += half * sum(w * f(mid + half * t) * math.exp(-((mid + half * t) ** 2) / (2 * K)) for t, w in _GL)
+    return c * total
+
+
+def _check_real_line(f, name: str) -> None:
+    """Refuse an activation that is undefined or not real somewhere on the real line (``1/z``, ``sqrt(z)``)."""
+    for x in (0.0, *(s * t for t in (1e-3, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0) for s in (1.0, -1.0))):
+        try:
+            v = f(x)
+        except OverflowError:
+            continue
+        except (ValueError, ZeroDivisionError, TypeError):
+            v = None
+        if not isinstance(v, (int, float)) or math.isnan(v):
+            raise SpecError(f"criticality: {name} is not a finite real number at z = {x:g}, so its Gaussian "
+                            "expectations are undefined; choose another activation.")
+
+
+def _brackets(h, deadline: float, name: str) -> list[tuple]:
+    """``K`` intervals where the float ``<sigma sigma''>_K`` changes sign (undefined points skipped)."""
+    n = int(round(math.log10(_K_MAX / _K_MIN) * _PER_DECADE))
+    Ks = [_K_MIN * 10 ** (i / _PER_DECADE) for i in range(n + 1)]
+    vals = []
+    for K in Ks:
+        if time.monotonic() > deadline:
+            raise SpecError(f"criticality: scanning {name} took longer than {_TIME_LIMIT:.0f} s; choose C_W and C_b "
+                            "explicitly.")
+        try:
+            v = _gauss_float(h, K)
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            v = math.nan
+        vals.append(v if isinstance(v, float) and math.isfinite(v) else math.nan)
+    if all(math.isnan(v) for v in vals):
+        raise SpecError(f"criticality: the Gaussian expectations of {name} and its derivatives are not finite for any "
+                        f"K in [{_K_MIN:g}, {_K_MAX:g}]; choose C_W and C_b explicitly.")
+    out = []
+    for K0, K1, v0, v1 in zip(Ks, Ks[1:], vals, vals[1:]):
+        if math.isfinite(v0) and math.isfinite(v1) and (v0 == 0 or v0 * v1 < 0):
+            out.append((mpmath.mpf(K0), mpmath.mpf(K1)))
+    return out

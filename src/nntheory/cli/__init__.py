@@ -3,7 +3,9 @@
 Each subcommand module declares ``HELP`` (one line), ``add_arguments(parser)`` (its flags) and
 ``run(args) -> int`` (a thin handler over the library), plus ``USES_JAX``. This module builds the
 parser, switches JAX to float64 in this one place, and turns every error of the library
-(:class:`nntheory.errors.NNTheoryError`) into a one-line message and exit code 2; Ctrl-C exits 130.
+(:class:`nntheory.errors.NNTheoryError`), unreadable or unwritable files and argument errors into a one-line
+message and exit code 2; Ctrl-C exits 130 without a traceback (files are written atomically, so none is
+left half-written); anything unexpected prints one line with a pointer to ``--debug`` and exits 1.
 
 Data go to stdout (JSON with sorted keys) or to files; progress and logs go to stderr. ``--help`` and
 ``--version`` import neither JAX nor sympy.
@@ -21,6 +23,13 @@ from nntheory._version import __version__
 COMMANDS = ("recursions", "validate", "kernels", "diagrams", "invariants", "tables", "fixed", "env")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``nntheory recursions: error: argument --depth: ... (see --help)``."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help').\n")
+
+
 class _Formatter(argparse.HelpFormatter):
     """One line per subcommand in ``nntheory --help`` (names padded to the longest one)."""
 
@@ -31,12 +40,12 @@ class _Formatter(argparse.HelpFormatter):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser: one sub-parser per module in :data:`COMMANDS` (imports no JAX or sympy)."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="nntheory", description="Derive, compile and validate finite-width statistics of neural networks.",
         formatter_class=_Formatter)
     p.add_argument("--version", action="version", version=f"nntheory {__version__}")
     p.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         mod = importlib.import_module(f"nntheory.cli.{name}")
         sp = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
@@ -52,9 +61,26 @@ def enable_float64() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 a validation failed, 2 bad input, 130 interrupted)."""
+    """Run the command line; returns the exit code (0 ok, 1 a validation failed, 2 bad input, 130 interrupted).
+
+    Args:
+        argv: the arguments (default ``sys.argv[1:]``).
+    Returns:
+        The exit code.
+    """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while parsing and importing, before a subcommand runs
+        print("nntheory: interrupted.", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) and argument errors (2, one line on stderr)
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_help()
         return 2
@@ -74,6 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         where = f": {exc.filename!r}" if getattr(exc, "filename", None) else ""
         print(f"nntheory {args.command}: error: {exc.strerror or exc}{where}.", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"nntheory {args.command}: error: out of memory; the request is too large for this machine (use "
+              "smaller sizes, fewer inputs or layers, or split the work).", file=sys.stderr)
+        return 2
+    except RecursionError:
+        if args.debug:
+            raise
+        print(f"nntheory {args.command}: error: an input is nested too deeply (expression or JSON); simplify it.",
+              file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
         if args.debug:

@@ -8,7 +8,7 @@ import sys
 import time
 
 from nntheory._io import atomic_write
-from nntheory.cli._args import int_list, json_text
+from nntheory.cli._args import int_list, json_text, write_manifest
 from nntheory.errors import SpecError
 
 
@@ -66,6 +66,8 @@ def run_training_job(args) -> int:
                  json_text({"format_version": 1, "job": args.job, "settings": settings, "passed": res.passed, "results": rows},
                             indent=1))
     atomic_write(os.path.join(args.out, f"{args.job}.txt"), table + "\n")
+    write_manifest(args.out, [f"{args.job}.json", f"{args.job}.txt", f"{args.job}.png"], job=f"validate {args.job}",
+                   settings=settings)
     return 0 if res.passed else 1
 
 

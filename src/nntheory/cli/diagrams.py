@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 
+from nntheory.cli._args import output_file
 from nntheory.errors import SpecError
 
 HELP = "list, count and draw the Feynman diagrams of a finite-width statistic"
@@ -25,7 +27,16 @@ def run(args) -> int:
     """List, count or draw the diagrams of ``--statistic`` at ``--order``."""
     from nntheory.diagrams import diagrams, resolve_statistic, statistic_name
 
+    from nntheory.diagrams._generate import MAX_ORDER
+
     m, k = resolve_statistic(args.statistic, args.order)
+    if k > MAX_ORDER:
+        raise SpecError(f"--order: at most {MAX_ORDER} (got {k} for {args.statistic}): the number of diagrams grows "
+                        "factorially (994 for kappa4 at 1/n^4; V at 1/n^5 takes about a minute).")
+    if args.action == "draw":
+        _check_output(args.output)
+    elif args.output is not None:
+        raise SpecError(f"--output: only for 'draw' (got {args.output!r} with '{args.action}').")
     ds = diagrams((m, k))
     name = statistic_name(m, k)
     if args.action == "count":
@@ -39,23 +50,49 @@ def run(args) -> int:
         for d in ds:
             print(d.describe())
     else:
-        _draw(ds, args.output, f"{name}: kappa_{m} at 1/n^{k}")
-        print(json.dumps({"statistic": name, "count": len(ds), "output": args.output}, sort_keys=True))
+        sidecar = _draw(ds, args.output, f"{name}: kappa_{m} at 1/n^{k}",
+                        {"statistic": name, "m": m, "order": k})
+        print(json.dumps({"statistic": name, "count": len(ds), "output": args.output, "provenance": sidecar},
+                         sort_keys=True))
     return 0
 
 
-def _draw(ds, out: str | None, title: str) -> None:
+def _check_output(out: str | None) -> None:
+    """``--output`` of 'draw': a picture or .tex file that (with its sidecar) can be written; checked before drawing."""
     if out is None:
         raise SpecError("--output: required for 'draw' (a .png, .svg, .pdf or .tex file).")
-    ext = out.rsplit(".", 1)[-1].lower() if "." in out else ""
-    if ext == "tex":
-        from nntheory._io import atomic_write
+    ext = out.rsplit(".", 1)[-1].lower() if "." in os.path.basename(out) else ""
+    if ext not in ("png", "svg", "pdf", "tex"):
+        raise SpecError(f"--output: the extension must be .png, .svg, .pdf or .tex, got {out!r}.")
+    output_file(out, "--output")
+    output_file(out + ".provenance.json", "--output (its .provenance.json sidecar)")
+
+
+def _draw(ds, out: str, title: str, parameters: dict) -> str:
+    """Write the picture (provenance embedded) and ``out.provenance.json`` (with the file's sha256); returns the sidecar."""
+    import hashlib
+
+    from nntheory._io import atomic_write
+    from nntheory.diagrams._draw import drawing_provenance
+
+    prov = {**drawing_provenance(ds), "parameters": parameters}
+    if out.rsplit(".", 1)[-1].lower() == "tex":
         from nntheory.diagrams import tikz
 
         atomic_write(out, tikz(ds))
-    elif ext in ("png", "svg", "pdf"):
+    else:
         from nntheory.diagrams import draw_diagrams
 
-        draw_diagrams(ds, out, title=title)
-    else:
-        raise SpecError(f"--output: the extension must be .png, .svg, .pdf or .tex, got {out!r}.")
+        draw_diagrams(ds, out, title=title, provenance=prov)
+    with open(out, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    side = {**prov, "file": os.path.basename(out), "sha256": digest,
+            "command": ["nntheory", "diagrams", "draw", "--statistic", parameters["statistic"], "--order",
+                        str(parameters["order"])]}
+    sidecar = out + ".provenance.json"
+    try:
+        atomic_write(sidecar, json.dumps(side, sort_keys=True, indent=1) + "\n")
+    except BaseException:
+        os.unlink(out)  # no picture without its provenance
+        raise
+    return sidecar

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nntheory.cli._args import ACTIVATION_HELP, json_value, number, read_text, write_json
+from nntheory.cli._args import ACTIVATION_HELP, integer, json_value, number, read_text, write_json
 from nntheory.errors import KernelError, SpecError
 
 HELP = "infinite-width NNGP and NTK of a deep MLP for given inputs"
@@ -34,8 +34,15 @@ def read_inputs(path: str, name: str):
     return input_vectors(json_value(text, f"--{name}", "[[1, 0], [0.6, 0.8]]"), name=f"--{name}")
 
 
+#: the most layers: the kernels are iterated layer by layer
+MAX_DEPTH = 100_000
+
+
 def _kernel(args, act):
     from nntheory.numerics import MLPKernel
+
+    integer(args.depth, "depth", lo=0 if args.convention == "neural-tangents" else 1, hi=MAX_DEPTH,
+            why="the kernels are iterated layer by layer")
 
     W = number(args.W_std, "W-std", positive=True)
     b = number(args.b_std, "b-std", nonnegative=True)

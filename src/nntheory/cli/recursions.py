@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from nntheory.cli._args import ACTIVATION_HELP, json_value, number, write_json
+from nntheory.cli._args import ACTIVATION_HELP, integer, json_text, json_value, number, write_json
 from nntheory.errors import SpecError
 
 HELP = "per-layer K, V, K1, Theta (or every cumulant to 1/n^k) from the compiled recursions"
 USES_JAX = True
+#: the most layers (the compiled recursion's own limit)
+MAX_DEPTH = 100_000
 
 CONVENTIONS = ("PDLT: W ~ N(0, C_W/n_{l-1}); V normalised so Cov(z_i^2, z_j^2) = V/n_{l-1}; <z z> = K + K1/n_{l-1}; "
                "NTK factors lambda_b, lambda_W/n_{l-1}")
@@ -42,7 +44,10 @@ def hyperparameters(args, act):
     from nntheory.theory import criticality
 
     if str(args.C_W).strip().lower() == "critical":
-        crit = criticality(act)
+        try:
+            crit = criticality(act)
+        except SpecError as exc:  # no critical point: name the option that asked for one
+            raise SpecError(f"--C_W critical: {str(exc).removeprefix('criticality: ')}") from None
         C_b = float(crit.C_b) if args.C_b is None else number(args.C_b, "C_b", nonnegative=True)
         return float(crit.C_W), C_b, crit
     C_W = number(args.C_W, "C_W", positive=True)
@@ -81,8 +86,7 @@ def run(args) -> int:
     from nntheory.numerics import compile_recursion
     from nntheory.theory import activation, finite_width_recursion
 
-    if args.depth is None or args.depth < 1:
-        raise SpecError(f"--depth: must be an int >= 1, got {args.depth}.")
+    integer(args.depth, "depth", lo=1, hi=MAX_DEPTH, why="the recursion is iterated layer by layer")
     act = activation(args.activation)
     C_W, C_b, crit = hyperparameters(args, act)
     lam_b = number(args.lambda_b, "lambda-b", nonnegative=True)
@@ -102,6 +106,7 @@ def run(args) -> int:
     _input_settings(settings, crit, G, single)
     if not single:
         settings["V_pairs"] = [list(p) for p in pairs]
+    json_text({"layers": layers})  # every number finite, in either format (names the layer and statistic)
     if args.format == "json":
         write_json({"settings": settings, "layers": layers})
     else:
@@ -162,6 +167,7 @@ def _run_orders(args, act, G, single, C_W, C_b, crit, widths) -> int:
                 "order": args.order, "width": n, "dtype": "float64", "statistics": list(res.names),
                 "conventions": ORDER_CONVENTIONS}
     _input_settings(settings, crit, G, single)
+    json_text({"layers": layers})  # every number finite, in either format
     if args.format == "json":
         write_json({"settings": settings, "layers": layers})
         return 0

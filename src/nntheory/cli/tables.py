@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from nntheory.cli._args import output_file
 from nntheory.errors import SpecError, SpinError
 
 HELP = "lookup tables for layers: CG / 3j, Wigner d, spherical harmonics, fixed-point activation tables"
@@ -34,13 +35,24 @@ def add_arguments(t) -> None:
     t.add_argument("--method", choices=("exact", "recursion"), default="exact",
                    help="cg: exact (correctly rounded, default) or recursion (fast float64, large lmax)")
     t.add_argument("--beta", default=None, help="wigner-d: the angle (default pi/2, exact); other values use the float recursion")
-    t.add_argument("--name", default=None, help="C identifier prefix for c-header output")
+    t.add_argument("--name", default=None,
+                   help="the table's name, a C identifier: prefix of a c-header's arrays; recorded in every format's provenance")
     t.add_argument("-o", "--output", default=None,
                    help="output file; a FILE.provenance.json sidecar is written beside it (activation json/c-header: stdout if absent)")
 
 
+def _check_name(name) -> None:
+    """``--name`` is a C identifier (it names the header's arrays and is recorded in every format's provenance)."""
+    import re
+
+    if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise SpecError(f"--name: must be a C identifier (letters, digits, _; not starting with a digit), got {name!r}.")
+
+
 def run(args) -> int:
     """Build the table of ``kind`` and write it with its provenance."""
+    _check_name(args.name)
+    _outputs(args)
     if args.kind == "activation":
         from nntheory.cli._activation_table import run_activation_table
 
@@ -73,24 +85,66 @@ def _beta(text: str | None):
     return b
 
 
+#: the most entries a table may have (about 1.6 GB as int32 indices and float64 values, more while built)
+MAX_ENTRIES = 50_000_000
+#: entries of a table of degree lmax are at most ``coef * (lmax + 1) ** power``; measured ratios to (lmax+1)^5 for
+#: cg: real 0.66, 0.75, 0.79 at lmax 4, 8, 12, complex 0.45 at lmax 12 and 32 (17.6M entries); wigner-d 1658 and
+#: sh 848 entries at lmax 10
+_GROWTH = {"cg": (1.0, 5), "cg-complex": (0.5, 5), "wigner-d": (1.5, 3), "sh": (1.0, 3)}
+_BYTES_PER_ENTRY = {"cg": 32, "wigner-d": 20, "sh": 28}
+
+
+def check_table_size(kind: str, lmax: int, basis: str = "real") -> None:
+    """Refuse a table whose estimated size exceeds :data:`MAX_ENTRIES`, before anything is allocated.
+
+    Raises:
+        SpinError: naming ``--lmax``, with the estimate, the limit and the largest ``lmax`` that fits.
+    """
+    coef, power = _GROWTH["cg-complex" if kind == "cg" and basis == "complex" else kind]
+    entries = coef * float(lmax + 1) ** power
+    if entries <= MAX_ENTRIES:
+        return
+    fits = int((MAX_ENTRIES / coef) ** (1 / power)) - 1
+    size = entries * _BYTES_PER_ENTRY[kind]
+    hint = (" or build it in pieces with nntheory.numerics.cg_table(lmax, lmin=...)" if kind == "cg" else "")
+    raise SpinError(f"--lmax: a {kind} table to lmax {lmax} has about {entries:.2g} entries ({size:.2g} bytes); the limit "
+                    f"is {MAX_ENTRIES:.0e} entries (about {MAX_ENTRIES * _BYTES_PER_ENTRY[kind] / 1e9:.1f} GB). Use "
+                    f"--lmax <= {fits}{hint}.")
+
+
+def _outputs(args) -> None:
+    """The output file and its sidecar can be written (checked before any work)."""
+    if args.output in (None, "-"):
+        return
+    output_file(args.output, "-o/--output")
+    output_file(args.output + ".provenance.json", "-o/--output (its .provenance.json sidecar)")
+
+
 def _run_so3(args) -> int:
     from nntheory.numerics import cg_table, sh_table, wigner_d_table, write_table
 
     if args.lmax < 0:
         raise SpinError(f"--lmax must be >= 0, got {args.lmax}")
+    check_table_size(args.kind, args.lmax, args.basis)
+    _outputs(args)
+    beta = _beta(args.beta) if args.kind == "wigner-d" else None
+    if args.beta is not None and args.kind != "wigner-d":
+        raise SpecError(f"--beta: only for 'tables wigner-d', got it with '{args.kind}'.")
+    if args.kind == "cg" and args.normalization not in ("cg", "3j", "unit"):
+        raise SpinError(f"--normalization for cg must be cg, 3j or unit, got {args.normalization!r}")
+    if args.kind == "sh" and (args.normalization or "component") not in ("integral", "component", "norm"):
+        raise SpinError(f"--normalization for sh must be integral, component or norm, got {args.normalization!r}")
     print(f"nntheory tables {args.kind}: lmax {args.lmax} ...", file=sys.stderr)
     if args.kind == "cg":
-        if args.normalization not in ("cg", "3j", "unit"):
-            raise SpinError(f"--normalization for cg must be cg, 3j or unit, got {args.normalization!r}")
         table = cg_table(args.lmax, basis=args.basis, normalization=args.normalization, dtype=args.dtype, method=args.method)
     elif args.kind == "wigner-d":
-        table = wigner_d_table(args.lmax, beta=_beta(args.beta), basis=args.basis, dtype=args.dtype)
+        table = wigner_d_table(args.lmax, beta=beta, basis=args.basis, dtype=args.dtype)
     else:
         norm = args.normalization or "component"
         if norm not in ("integral", "component", "norm"):
             raise SpinError(f"--normalization for sh must be integral, component or norm, got {norm!r}")
         table = sh_table(args.lmax, basis=args.basis, normalization=norm, dtype=args.dtype)
-    name = args.name or f"nntheory_{args.kind.replace('-', '_')}"
+    name = args.name or (f"nntheory_{args.kind.replace('-', '_')}" if args.format == "c-header" else None)
     sidecar = write_table(table, args.output, args.format, name=name, command=command_line(args))
     print(f"wrote {len(table.value)} entries to {args.output} (provenance: {sidecar})", file=sys.stderr)
     return 0
