@@ -24,6 +24,7 @@ from nntheory.theory import (
 )
 from nntheory.theory.lie._actions import _bracket
 from nntheory.validation.lie import compare_nodes, invariance_residuals, node_equivariance
+from nntheory.errors import SpecError
 
 jax.config.update("jax_enable_x64", True)
 X, Y, Z = (sympy.Symbol(n, real=True) for n in "xyz")
@@ -226,11 +227,31 @@ def test_cli_invariants_json_text_and_errors(cli, tmp_path):
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow  # four NODE comparisons (SO(2) and SO(3), orders 1 and 2), each trained twice
 def test_cli_validate_node_writes_results_and_refuses_foreign_options(cli, tmp_path):
     r = cli("validate", "node", "--steps", "10", "--n-nets", "4", "--out", str(tmp_path))
     assert r.returncode in (0, 1), r.stderr  # 10 steps need not pass; the job must run and report
     out = json.loads((tmp_path / "node.json").read_text())
-    assert out["format_version"] == 1 and out["job"] == "node" and set(out["results"]) == {"1", "2"}
-    assert "order 2" in (tmp_path / "node.txt").read_text()
+    assert out["format_version"] == 1 and out["job"] == "node"
+    assert set(out["results"]) == {"1", "2", "SO(3) order 1", "SO(3) order 2"}
+    for row in out["results"].values():  # equivariant by construction: round-off whatever the training
+        assert 0 <= row["equivariance_error"] < 1e-10
+    assert "order 2" in (tmp_path / "node.txt").read_text() and "SO(3), order 2" in (tmp_path / "node.txt").read_text()
     r = cli("validate", "node", "--widths", "8,16,32", "--out", str(tmp_path))
     assert r.returncode == 2 and "not used by 'validate node'" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("order", [1, 2])
+def test_trained_so3_equivariant_node_generalises_to_rotated_data(order):
+    # SO(3) on R^3: trained on a cone of directions, tested on Haar-random rotations
+    cmp = compare_nodes(n_train=16, n_test=64, steps=60, hidden=(24, 24), verbose=False, group="SO(3)", order=order)
+    assert cmp.settings["group"] == "SO(3)"
+    se = math.hypot(cmp.test_se["equivariant"], cmp.test_se["plain"])
+    assert cmp.test_mse["plain"] - cmp.test_mse["equivariant"] > 4 * se
+    assert cmp.equivariance_error < 1e-10  # equivariant by construction: float64 round-off
+
+
+def test_compare_nodes_refuses_unknown_group():
+    with pytest.raises(SpecError, match="group"):
+        compare_nodes(group="SE(3)", verbose=False)

@@ -36,6 +36,27 @@ integrating the characteristic ODEs of ``w_1, ..., w_s`` in turn (scalar ODEs by
 including implicit general solutions; linear blocks with commuting coefficients by a matrix
 exponential). On the same cut both routes give the same normalised invariants.
 
+Third route (``method="ansatz"``, the first one ``"auto"`` tries for larger groups and rotations):
+rational invariants without group parameters. For polynomial (or rational) generators the
+conditions ``pr v_a(P) = c lambda_a P`` (``lambda_a = sum_i D_i xi_a^i``, integer weight ``c``) on a
+polynomial ``P`` in the jet coordinates are linear and solved exactly over the rationals; ratios of
+relative invariants of matching weights are invariants (``|r' x r''|^2 / |r'|^6``, Gaussian
+curvature). Higher orders come from invariant derivatives of relative invariants (``p = 1``:
+``cR R D_x P - c P D_x R``; ``p = 2``: covectors contracted with invariant contravariant tensors found
+by the same kind of ansatz, and with the determinant). Every invariant is checked exactly
+(polynomial division of ``pr v_a`` of each factor). Trigonometric generators are first made rational
+by the half-angle substitution. This is the route that scales to SO(3) and SE(3).
+
+Equality of vector-field components (closure, annihilation) is decided by ``_zero._is_zero``:
+symbolic normal forms (``cancel``; trigonometric/hyperbolic functions rewritten to ``exp``; ``tan``
+to ``sin/cos`` with ``trigsimp``), then a randomized 60-digit test at rational points near reference
+points where the expression is real: a refutation needs a non-zero value there, so rewritings of the
+same field never cause a false refusal.
+
+Time budget: ``differential_invariants(..., timeout=, progress=)`` (``_budget``): a deadline checked
+between steps, and in the main thread a SIGALRM hard stop inside a single sympy call; the error names
+the step that did not finish and what to try.
+
 The invariant differential operators ``𝒟_i = sum_j (D_j X^i)^{-1}|_frame D_j`` (arc-length derivative
 for SE(2)) and the Fels–Olver recurrence relations ``𝒟_i iota(z) = iota(D_i z) + sum_a R_i^a
 iota(pr v_a (z))`` (``R`` from the phantom invariants) are computed symbolically.
@@ -52,7 +73,7 @@ Modules: ``_jets`` (jet spaces), ``_actions`` (actions, closure, prolongation, c
 ``_flows`` (finite flows), ``_moving_frame``, ``_characteristics``, ``_invariants``
 (:func:`differential_invariants`), ``_notes`` (warnings), ``_recurrences``, ``_fields``
 (equivariant fields, tangent lift), ``_sampling`` (random points, generic ranks), ``_simplify``
-(real branches). sympy and mpmath only (no JAX, no numpy).
+(real branches), ``_ansatz`` (the ansatz route), ``_zero`` (zero tests), ``_budget`` (time budget). sympy and mpmath only (no JAX, no numpy).
 """
 
 from nntheory.errors import InvariantError as InvariantError

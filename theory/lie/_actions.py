@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import functools
 import itertools
+import random
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import mpmath
 import sympy
 
 from nntheory.errors import InvariantError
 from nntheory.theory.lie._jets import JetSpace
 from nntheory.theory.lie._sampling import _generic_rank, _points, _rank_at
+from nntheory.theory.lie._zero import _is_zero, _references, _value
 
 __all__ = ["LieAlgebraAction", "action_from_spec", "invariant_count", "lie_action"]
 
@@ -29,28 +33,51 @@ def _bracket(base: Sequence[sympy.Symbol], v: Sequence[sympy.Expr], w: Sequence[
 
 
 def _solve_constant_combination(base, gens, target, seed: int):
-    """Constants c with sum_c c_c gens[c] == target identically, or None."""
-    r = len(gens)
-    cs = sympy.symbols(f"c0:{r}")
-    eqs = []
-    for pt in _points(base, r + 3, seed):
+    """Constants c with sum_c c_c gens[c] == target identically, or None.
+
+    The constants are solved numerically (60 digits, least squares at points near a reference point
+    where every component is real and finite), recognised as rationals, and the identity is then
+    decided by :func:`~nntheory.theory.lie._zero._is_zero` (symbolic normal forms, then a randomized
+    numeric test): rewritings of the same field (``cos/sin`` against ``1/tan``, radicals) never make
+    a closed algebra look open.
+    """
+    r, n = len(gens), len(base)
+    if all(_is_zero(t, seed) for t in target):
+        return tuple(sympy.Integer(0) for _ in range(r))
+    syms = sorted(set(base), key=str)
+    rows, rhs = [], []
+    rng = random.Random(seed)
+    for ref in _references(syms, 1000 + seed, 8):
+        for k in range(r + 2):
+            pt = {s: c + sympy.Rational(rng.randint(-60, 60), 1000) for s, c in ref.items()}
+            vals = [[_value(g[i], pt) for i in range(n)] for g in gens]
+            tv = [_value(target[i], pt) for i in range(n)]
+            if any(v is None for row in vals for v in row) or any(v is None for v in tv):
+                break
+            for i in range(n):
+                rows.append([vals[a][i] for a in range(r)])
+                rhs.append(tv[i])
+        if len(rows) >= n * (r + 2):
+            break
+        rows, rhs = [], []
+    if not rows:
+        return None
+    with mpmath.workdps(60):
+        A, b = mpmath.matrix(rows), mpmath.matrix(rhs)
         try:
-            vals = [[g[k].xreplace(pt) for k in range(len(base))] for g in gens]
-            tv = [target[k].xreplace(pt) for k in range(len(base))]
-        except ZeroDivisionError:
-            continue
-        if any(v.has(sympy.zoo, sympy.nan) for row in vals for v in row) or any(v.has(sympy.zoo, sympy.nan) for v in tv):
-            continue
-        eqs += [sum(cs[a] * vals[a][k] for a in range(r)) - tv[k] for k in range(len(base))]
-    sol = sympy.linsolve(eqs, cs)
-    if not sol:
-        return None
-    (vec,) = list(sol)
-    vec = [sympy.nsimplify(v) if v.free_symbols == set() else v.subs({c: 0 for c in cs}) for v in vec]
-    rest = [sympy.simplify(target[k] - sum(vec[a] * gens[a][k] for a in range(r))) for k in range(len(base))]
-    if any(e != 0 for e in rest):
-        return None
-    return tuple(sympy.nsimplify(v) for v in vec)
+            x = mpmath.lu_solve(A.T * A, A.T * b)  # normal equations: exact rows, 60 digits
+        except (ZeroDivisionError, ValueError):
+            return None
+        vec = []
+        for a in range(r):
+            fr = Fraction(str(mpmath.nstr(x[a], 50))).limit_denominator(10**6)
+            if abs(x[a] - mpmath.mpf(fr.numerator) / fr.denominator) > mpmath.mpf(10) ** -25:
+                return None
+            vec.append(sympy.Rational(fr.numerator, fr.denominator))
+    for k in range(n):
+        if not _is_zero(target[k] - sum(vec[a] * gens[a][k] for a in range(r)), seed + k):
+            return None
+    return tuple(vec)
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,24 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import sympy
 
-from nntheory._checks import check_int
+from nntheory._checks import check_int, check_real
 from nntheory.errors import InvariantError
 from nntheory.theory.lie._actions import LieAlgebraAction, invariant_count
+from nntheory.theory.lie._ansatz import _annihilated_exactly, _ansatz_route, _AnsatzState, _half_angle, _polynomial_action, _rational_action
+from nntheory.theory.lie._budget import _budget, _step
 from nntheory.theory.lie._characteristics import _characteristics
 from nntheory.theory.lie._moving_frame import _frame, _normalised
 from nntheory.theory.lie._notes import _global_notes, _power_notes, _singular_notes
 from nntheory.theory.lie._recurrences import _recurrence
 from nntheory.theory.lie._sampling import _jacobian_rank
 from nntheory.theory.lie._simplify import _tidy
+from nntheory.theory.lie._zero import _is_zero
 
 __all__ = ["InvariantSet", "differential_invariants"]
 
@@ -121,20 +125,24 @@ class InvariantSet:
 
 
 def _annihilated(action: LieAlgebraAction, I: sympy.Expr, order: int) -> bool:
+    fast = _annihilated_exactly(action, I, order)
+    if fast is not None:
+        return fast
     for a in range(action.r):
         val = action.apply(a, I, order)
         if val == 0:
             continue
         v = sympy.cancel(sympy.together(val))
-        if v != 0 and sympy.simplify(v) != 0:
+        if v != 0 and sympy.simplify(v) != 0 and not _is_zero(v, seed=a):
             return False
     return True
 
 
-_METHODS = ("auto", "moving frame", "characteristics")
+_METHODS = ("auto", "moving frame", "characteristics", "ansatz")
 
 
-def differential_invariants(action: LieAlgebraAction, order: int, *, method: str = "auto", check: bool = True) -> InvariantSet:
+def differential_invariants(action: LieAlgebraAction, order: int, *, method: str = "auto", check: bool = True,
+                            timeout: float | None = None, progress: Callable[[str], None] | None = None) -> InvariantSet:
     """A complete set of fundamental differential invariants of orders ``0..order``.
 
     Two routes give the invariants at each order (both return the normalised coordinates: the
@@ -151,12 +159,23 @@ def differential_invariants(action: LieAlgebraAction, order: int, *, method: str
     Invariant derivatives and recurrence relations need the moving frame; with
     ``"characteristics"`` they are not computed (``derivatives`` is None).
 
+    Args:
+        action: the Lie algebra action.
+        order: the highest jet order ``N >= 0``.
+        method: ``"auto"``, ``"moving frame"`` or ``"characteristics"``.
+        check: verify that every invariant is annihilated by the prolonged generators (exactly)
+            and test invariance under group elements far from the identity.
+        timeout: seconds allowed for the whole computation (None: no limit). Checked between
+            steps, and in the main thread also enforced inside a single sympy call (SIGALRM).
+        progress: called with a one-line message as each step starts (e.g. ``print`` to stderr).
+
     Returns:
         The :class:`InvariantSet` of orders ``0..order``.
 
     Raises:
         InvariantError: ``order`` negative or below the first order with invariants, an unknown
-            ``method``, or no route that succeeds (flows or characteristic ODEs not integrable in
+            ``method``, ``timeout`` not positive or exceeded (the message names the step that did
+            not finish and what to try), or no route that succeeds (flows or characteristic ODEs not integrable in
             closed form, normalisation not solvable).
 
     Example:
@@ -171,23 +190,45 @@ def differential_invariants(action: LieAlgebraAction, order: int, *, method: str
     order = check_int(order, "order", lo=0, where="differential_invariants", error=InvariantError)
     if method not in _METHODS:
         raise InvariantError(f"method: must be one of {list(_METHODS)}, got {method!r}.")
-    counts = [invariant_count(action, k) for k in range(order + 1)]
-    dims = [action.orbit_dimension(k) for k in range(order + 1)]
+    if timeout is not None:
+        timeout = check_real(timeout, "timeout", lo=0.0, lo_open=True, where="differential_invariants", error=InvariantError)
+    with _budget(timeout, progress):
+        return _differential_invariants(action, order, method, check)
+
+
+def _differential_invariants(action: LieAlgebraAction, order: int, method: str, check: bool) -> InvariantSet:
+    counts, dims = [], []
+    for k in range(order + 1):
+        _step(f"orbit dimension and invariant count at order {k}")
+        counts.append(invariant_count(action, k))
+        dims.append(action.orbit_dimension(k))
     _require_invariants(action, order, counts[-1])
     per_order, frame, section, routes, warnings = _invariants_by_order(action, order, counts, method, check)
     running = [I for new in per_order for I in new]
     warnings += _freeness_notes(dims, action.r, order)
     k0 = min(k for k in range(order + 1) if dims[k] == dims[-1])  # where the frame is fixed
+    _step(f"singular set of the action at order {k0}")
     warnings += _singular_notes(action, k0, dims[-1])
     warnings += _power_notes(running)
     if check:
-        warnings += _global_notes(action, running, order)
+        # rational invariants from the ansatz are annihilated exactly by the algebra: invariant under
+        # the connected group wherever they are defined; the sampled check is for frame branches
+        sampled = [I for k, new in enumerate(per_order) for I in new if routes.get(k) != "ansatz" or _has_fractional_power(I)]
+        if sampled:
+            _step("invariance under group elements far from the identity")
+            warnings += _global_notes(action, sampled, order)
     final = frame if routes[max(routes)] == "moving frame" else None
-    derivs, note = _invariant_derivatives(action, dims[-1], final, order)
+    _step("invariant derivatives")
+    derivs, note = _invariant_derivatives(action, dims[-1], final, order, routes[max(routes)])
     warnings += note
     return InvariantSet(action, order, tuple(counts), tuple(dims), tuple(per_order),
                         final.cross_section if final is not None else section,
                         final.solution if final is not None else (), derivs, tuple(warnings), _route_label(routes))
+
+
+def _has_fractional_power(I: sympy.Expr) -> bool:
+    """``I`` has a non-integer power of a non-constant base (a branch)."""
+    return any(not p.exp.is_Integer and p.base.free_symbols for p in I.atoms(sympy.Pow))
 
 
 def _require_invariants(action: LieAlgebraAction, order: int, count: int) -> None:
@@ -208,17 +249,21 @@ def _invariants_by_order(action: LieAlgebraAction, order: int, counts: list[int]
     frame = None
     section: tuple = ()
     routes: dict[int, str] = {}
+    plan = _auto_plan(action) if method == "auto" else (method,)
+    state = _AnsatzState()
     for k in range(order + 1):
         new: list[sympy.Expr] = []
         if counts[k] > len(running):
-            values, section, frame_k, routes[k] = _route(action, k, method)
+            new, routes[k], frame_k, sec_k = _order_invariants(action, k, plan, running, counts[k], state)
             if frame_k is not None:
                 frame = frame_k
                 for note in frame.branches:
                     if note not in warnings:
                         warnings.append(note)
-            new = _new_invariants(action, k, values, section, running, counts[k])
+            section = sec_k if sec_k is not None else section
         if check:
+            if new:
+                _step(f"exact annihilation check of the invariants of order {k}")
             for I in new:
                 if not _annihilated(action, I, k):
                     raise InvariantError(f"internal: {I} is not annihilated by the prolonged generators (please report).")
@@ -267,7 +312,7 @@ def _freeness_notes(dims: list[int], r: int, order: int) -> list[str]:
     ]
 
 
-def _invariant_derivatives(action: LieAlgebraAction, dim: int, final, order: int):
+def _invariant_derivatives(action: LieAlgebraAction, dim: int, final, order: int, route: str = "characteristics"):
     """``(W, notes)``: the invariant differential operators ``𝒟_i = sum_j W[i][j] D_j`` from the final
     moving frame (None without dependent variables, for a non-free action or without a frame)."""
     jet = action.jet
@@ -276,7 +321,7 @@ def _invariant_derivatives(action: LieAlgebraAction, dim: int, final, order: int
         return tuple(tuple(_tidy(final.Tinv[j, i].xreplace(sub)) for j in range(jet.p)) for i in range(jet.p)), []
     if jet.q and dim == action.r:
         return None, ["invariant derivatives and recurrence relations need the moving frame, which was not built "
-                      f"at order {order} (route: characteristics)."]
+                      f"at order {order} (route: {route})."]
     return None, []
 
 
@@ -288,22 +333,73 @@ def _route_label(routes: dict[int, str]) -> str:
     return label or "moving frame"
 
 
-def _route(action: LieAlgebraAction, k: int, method: str):
-    """``(values, cross_section, frame or None, route)`` for order ``k``: ``values(z)`` is the
-    normalised invariant of the non-cut coordinate ``z``."""
+def _rotation_like(action: LieAlgebraAction) -> int:
+    """The number of linear generators whose matrix has complex eigenvalues (``tr A^2 < 0``): rotations,
+    whose flows bring trigonometric normalisations into the moving frame."""
+    base = action.jet.base
+    n = 0
+    for g in action.generators:
+        comps = [sympy.sympify(c) for c in g]
+        if not all(c.is_polynomial(*base) and sympy.Poly(c, *base).total_degree() <= 1 for c in comps):
+            continue
+        A = sympy.Matrix(len(base), len(base), lambda i, j: sympy.diff(comps[i], base[j]))
+        if (A * A).trace() < 0:
+            n += 1
+    return n
+
+
+def _auto_plan(action: LieAlgebraAction) -> tuple[str, ...]:
+    """Routes tried in turn by ``method="auto"``: the moving frame first for small groups with at most
+    one rotation and rational generators (its normalisations stay simple), else the ansatz
+    (polynomial actions: rotations, Euclidean, affine and projective groups; trigonometric ones
+    through the half-angle substitution) and characteristics before the frame."""
+    if action.r <= 5 and _rotation_like(action) <= 1 and _rational_action(action):
+        return ("moving frame", "characteristics")
+    if _polynomial_action(action):
+        return ("ansatz", "characteristics", "moving frame")
+    if _half_angle(action) is not None:
+        return ("characteristics", "moving frame", "ansatz")
+    return ("characteristics", "moving frame")
+
+
+def _order_invariants(action: LieAlgebraAction, k: int, plan: tuple[str, ...], running, count: int, state):
+    """``(new invariants, route, frame or None, cross-section or None)`` at order ``k``: the routes of
+    ``plan`` in turn until one gives a complete set."""
     errors = []
-    if method in ("auto", "moving frame"):
+    for i, route in enumerate(plan):
         try:
-            fr = _frame(action, k)
-            return (lambda s: _normalised(fr, s)), fr.cross_section, fr, "moving frame"
+            if route == "ansatz":
+                share = None
+                if len(plan) > 1:
+                    from nntheory.theory.lie._budget import _CURRENT
+
+                    left = None if not _CURRENT or _CURRENT[-1].deadline is None else _CURRENT[-1].deadline - time.monotonic()
+                    share = time.monotonic() + (60.0 if left is None else max(1.0, min(60.0, left / 3)))
+                new = _ansatz_route(action, k, running, count, state, deadline=share)
+                return new, "ansatz", None, None
+            values, section, frame_k, label = _route(action, k, route)
+            _step(f"functionally independent invariants at order {k} ({label})")
+            return _new_invariants(action, k, values, section, running, count), label, frame_k, section
         except InvariantError as exc:
-            if method == "moving frame":
+            if len(plan) == 1:
                 raise
-            errors.append(f"moving frame: {exc}")
-    try:
-        ch = _characteristics(action, k)
-    except InvariantError as exc:
-        errors.append(str(exc))
-        raise InvariantError(f"no route gave the invariants of order {k}: " + " | ".join(errors)) from None
+            errors.append(f"{route}: {exc}")
+        except (ArithmeticError, TypeError, ValueError, NotImplementedError, AttributeError, RecursionError) as exc:
+            # sympy failing inside a route (e.g. an undecidable relational in a solver): that route fails
+            if len(plan) == 1:
+                raise InvariantError(f"{route} at order {k}: sympy failed ({type(exc).__name__}: {exc}).") from None
+            errors.append(f"{route}: sympy failed ({type(exc).__name__}: {exc})")
+    raise InvariantError(f"no route gave the invariants of order {k}: " + " | ".join(errors))
+
+
+def _route(action: LieAlgebraAction, k: int, method: str):
+    """``(values, cross_section, frame or None, route)`` for order ``k`` by one route: ``values(z)``
+    is the normalised invariant of the non-cut coordinate ``z``."""
+    if method == "moving frame":
+        _step(f"moving frame at order {k}")
+        fr = _frame(action, k)
+        return (lambda s: _normalised(fr, s)), fr.cross_section, fr, "moving frame"
+    _step(f"characteristics at order {k}")
+    ch = _characteristics(action, k)
     vals = dict(ch.values)
     return (lambda s: vals[s]), ch.cross_section, None, "characteristics"

@@ -51,7 +51,10 @@ def _choose_cross_section(action: LieAlgebraAction, order: int, rank: int, seed:
             for t in range(3):
                 pt = _points(coords, 1, seed + 31 * t + j, fixed)[0]
                 try:
-                    if _rank_at([[row[k] for k in chosen + [j]] for row in M], pt) == len(chosen) + 1:
+                    # the constant must leave the cut regular: the sub-matrix gains rank and the whole
+                    # matrix keeps the generic rank there (no singular value such as theta = 0 for cot)
+                    if _rank_at([[row[k] for k in chosen + [j]] for row in M], pt) == len(chosen) + 1 \
+                            and _rank_at(M, pt) == rank:
                         ok = True
                         break
                 except (ZeroDivisionError, TypeError, ValueError):

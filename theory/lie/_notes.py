@@ -49,7 +49,7 @@ def _singular_notes(action: LieAlgebraAction, order: int, rank: int) -> list[str
         if all(n.free_symbols for n in reduced) and len(syms) <= 6:
             try:
                 sols = sympy.solve(reduced, syms, dict=True)
-            except (NotImplementedError, ValueError):
+            except Exception:  # noqa: BLE001 - sympy's solve fails in many ways (AttributeError included): no note
                 sols = []
             real = [sol for sol in sols if all(v.is_real is not False for v in sol.values())]
             if real:

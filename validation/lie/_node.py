@@ -133,6 +133,8 @@ class NodeComparison:
         test_se: standard error of ``test_mse`` over test trajectories.
         seconds: wall time of the comparison.
         settings: the arguments of :func:`compare_nodes` and the sampling laws.
+        equivariance_error: ``max |flow(R z0) - R flow(z0)|`` of the trained equivariant NODE over 8
+            random rotations ``R`` (block-diagonal on ``(x, x')``) and 4 test states: round-off.
     """
 
     train_mse: dict
@@ -140,6 +142,7 @@ class NodeComparison:
     test_se: dict
     seconds: float
     settings: dict
+    equivariance_error: float | None = None
 
     @property
     def gap(self) -> float:
@@ -185,8 +188,8 @@ def _true_second_order(z):
 
 def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hidden: tuple[int, ...] = (32, 32),
                   t_max: float = 2.0, n_times: int = 11, lr: float = 3e-3, seed: int = 0, order: int = 1,
-                  verbose: bool = True) -> NodeComparison:
-    """Train an SO(2)-equivariant NODE and a plain NODE on the same data; test under rotations.
+                  verbose: bool = True, group: str = "SO(2)") -> NodeComparison:
+    """Train an SO(2)- (or SO(3)-) equivariant NODE and a plain NODE on the same data; test under rotations.
 
     ``order=1``: the true system is ``z' = (1 - r^2) z + (1 + r^2/2) J z`` (a rotating limit cycle),
     learnt by :class:`EquivariantNODE` against :class:`PlainNODE`. ``order=2``: a damped anharmonic
@@ -198,31 +201,125 @@ def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hid
     rotated by uniform random angles. MSE over all trajectory points (the whole state); the test SE
     is the standard error over test trajectories.
 
+    ``group="SO(3)"``: the same on ``R^3`` with the rotation group (equivariant fields from
+    :func:`~nntheory.theory.equivariant_fields` of the three rotation generators; second order from
+    their tangent lift, whose vertical fields include ``x`` x ``x'``). ``order=1``: the radial system
+    ``z' = (1 - r^2) z`` (the only SO(3)-equivariant fields are radial); ``order=2``:
+    ``x'' = -(1 + |x|^2) x + 0.4 x`` x ``x' - 0.1 x'``. Training states: directions in the cone of
+    half-angle ``pi/3`` about ``e_3`` (second order: the velocity rotated with them), test states
+    rotated by Haar-random rotations.
+
+    Args:
+        n_train: training trajectories; n_test: test trajectories.
+        steps: Adam steps; hidden: MLP widths; lr: learning rate; seed: seed of data and initialisation.
+        t_max, n_times: the trajectory times ``linspace(0, t_max, n_times)``.
+        order: 1 (first-order NODE) or 2 (second-order NODE).
+        verbose: training progress on stderr.
+        group: ``"SO(2)"`` (on ``R^2``) or ``"SO(3)"`` (on ``R^3``).
+
     Returns:
         A :class:`NodeComparison`; its ``passed`` property is the pass rule of ``nntheory validate node``.
 
     Raises:
-        SpecError: ``order`` not 1 or 2.
+        SpecError: ``order`` not 1 or 2, or ``group`` not ``"SO(2)"``/``"SO(3)"``.
         NNTheoryError: JAX not in float64 mode (``jax_enable_x64`` off).
     """
     order = check_int(order, "order", lo=1, hi=2, where="compare_nodes", error=SpecError)
+    if group not in ("SO(2)", "SO(3)"):
+        raise SpecError(f"group: 'SO(2)' or 'SO(3)', got {group!r}.")
     _require_x64("compare_nodes")
     t0 = time.time()
     rng = np.random.default_rng(seed)
     ts = jnp.linspace(0.0, t_max, n_times)
-    law = _true_field if order == 1 else _true_second_order
+    if group == "SO(2)":
+        law = _true_field if order == 1 else _true_second_order
+        z_tr, z_te = _initial_states(rng, n_train, False, order), _initial_states(rng, n_test, True, order)
+    else:
+        law = _true_field_so3 if order == 1 else _true_second_order_so3
+        z_tr, z_te = _initial_states_so3(rng, n_train, False, order), _initial_states_so3(rng, n_test, True, order)
     truth = jax.vmap(lambda z0: rk4_solve(lambda z, t: law(z), z0, ts, 32))
-    z_tr, z_te = _initial_states(rng, n_train, False, order), _initial_states(rng, n_test, True, order)
     y_tr, y_te = truth(z_tr), truth(z_te)
     train_mse, test_mse, test_se = {}, {}, {}
-    for name, model in _models(order, hidden).items():
+    equiv_err = None
+    for name, model in (_models(order, hidden) if group == "SO(2)" else _models_so3(order, hidden)).items():
         params, train_mse[name] = _train(name, model, ts, z_tr, y_tr, lr=lr, steps=steps, seed=seed, verbose=verbose)
+        if name == "equivariant":
+            equiv_err = _equivariance_error(model, params, z_te[:4], ts, group, order, rng)
         per = jnp.mean((jax.vmap(lambda a: model.solve(params, a, ts))(z_te) - y_te) ** 2, axis=(1, 2))
         test_mse[name] = float(jnp.mean(per))
         test_se[name] = float(jnp.std(per, ddof=1) / math.sqrt(n_test))
-    settings = dict(order=order, n_train=n_train, n_test=n_test, steps=steps, hidden=list(hidden), t_max=t_max, n_times=n_times,
+    settings = dict(group=group, order=order, n_train=n_train, n_test=n_test, steps=steps, hidden=list(hidden), t_max=t_max, n_times=n_times,
                     lr=lr, seed=seed, train_angles="[0, pi/3]", test_angles="[0, 2 pi)", radii="[0.3, 1.6]")
-    return NodeComparison(train_mse, test_mse, test_se, time.time() - t0, settings)
+    return NodeComparison(train_mse, test_mse, test_se, time.time() - t0, settings, equiv_err)
+
+
+def _equivariance_error(model, params, z0s, ts, group: str, order: int, rng: np.random.Generator) -> float:
+    """``max |flow(R z0) - R flow(z0)|`` over 8 random rotations and the given initial states."""
+    if group == "SO(2)":
+        th = rng.uniform(0, 2 * math.pi, 8)
+        Rs = [np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]]) for t in th]
+    else:
+        Rs = list(_rotations(rng, 8, True))
+    if order == 2:
+        Rs = [np.block([[R, np.zeros_like(R)], [np.zeros_like(R), R]]) for R in Rs]
+    return max(node_equivariance(model, params, z0, ts, Rs) for z0 in z0s)
+
+
+def _true_field_so3(z):
+    r2 = jnp.sum(z**2, -1, keepdims=True)
+    return (1 - r2) * z
+
+
+def _true_second_order_so3(z):
+    x, v = z[..., :3], z[..., 3:]
+    r2 = jnp.sum(x**2, -1, keepdims=True)
+    return jnp.concatenate([v, -(1 + r2) * x + 0.4 * jnp.cross(x, v) - 0.1 * v], -1)
+
+
+def _rotations(rng: np.random.Generator, n: int, full: bool) -> np.ndarray:
+    """``n`` rotation matrices: Haar-random (``full``), else taking ``e_3`` into the cone of half-angle
+    ``pi/3`` about it (uniform azimuth and spin)."""
+    if full:
+        q = rng.normal(size=(n, 4))
+    else:
+        half = rng.uniform(0, math.pi / 6, n)  # rotation angle <= pi/3 about a horizontal axis
+        az = rng.uniform(0, 2 * math.pi, n)
+        q = np.stack([np.cos(half), np.sin(half) * np.cos(az), np.sin(half) * np.sin(az), np.zeros(n)], 1)
+        spin = rng.uniform(0, math.pi, n)  # then a spin about e_3 (applied first)
+        p = np.stack([np.cos(spin), np.zeros(n), np.zeros(n), np.sin(spin)], 1)
+        w1, x1, y1, z1 = q.T
+        w2, x2, y2, z2 = p.T
+        q = np.stack([w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2, w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+                      w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2, w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2], 1)
+    q = q / np.linalg.norm(q, axis=1, keepdims=True)
+    w, x, y, z = q.T
+    return np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], 1),
+        np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], 1),
+        np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], 1),
+    ], 1)
+
+
+def _initial_states_so3(rng: np.random.Generator, n: int, full: bool, order: int) -> jax.Array:
+    """``n`` initial states on ``R^3`` (``TR^3`` for ``order=2``): a fixed law (radius in ``[0.3, 1.6]``
+    along ``e_3``; velocity in ``[-0.5, 0.5]^3``) rotated by :func:`_rotations`."""
+    R = _rotations(rng, n, full)
+    r = rng.uniform(0.3, 1.6, n)
+    x = R @ np.array([0.0, 0.0, 1.0]) * r[:, None]
+    if order == 1:
+        return jnp.asarray(x)
+    v = np.einsum("nij,nj->ni", R, rng.uniform(-0.5, 0.5, (n, 3)))
+    return jnp.asarray(np.concatenate([x, v], 1))
+
+
+def _models_so3(order: int, hidden: tuple[int, ...]) -> dict:
+    """The SO(3)-equivariant NODE and the plain baseline of the given order on ``R^3``."""
+    so3 = lie_action(["x", "y", "z"], [], [{"y": "-z", "z": "y"}, {"x": "z", "z": "-x"}, {"x": "-y", "y": "x"}])
+    if order == 1:
+        return {"equivariant": EquivariantNODE(equivariant_fields(so3), hidden=hidden, steps=4),
+                "plain": PlainNODE(3, hidden=hidden, steps=4)}
+    return {"equivariant": SecondOrderNODE.from_action(so3, max_degree=2, hidden=hidden, steps=4),
+            "plain": PlainNODE(6, second_order=True, hidden=hidden, steps=4)}
 
 
 def _initial_states(rng: np.random.Generator, n: int, full: bool, order: int) -> jax.Array:
