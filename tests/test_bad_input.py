@@ -290,11 +290,6 @@ XFAIL = {
     "fix-out-link": "cli/fixed.py: as fix-out-dir",
     "fix-out-fifo": "cli/fixed.py: as fix-out-dir",
     "fix-nan": "cli/fixed.py: the message of non-finite inputs names 'quantize', not -i/--input",
-    "inv-huge": "theory/lie: a progress line ('[0.0 s] closure of the generators') goes to stderr before the error",
-    "inv-terms": "theory/lie: as inv-huge",
-    "inv-deep": "theory/lie: as inv-huge",
-    "inv-code": "theory/lie: as inv-huge",
-    "inv-notlist": "theory/lie: as inv-huge",
 }
 
 

@@ -14,6 +14,7 @@ import mpmath
 import sympy
 
 from nntheory.errors import InvariantError
+from nntheory.theory.lie._budget import _step
 from nntheory.theory.lie._jets import JetSpace
 from nntheory.theory.lie._sampling import _generic_rank, _points, _rank_at
 from nntheory.theory.lie._zero import _is_zero, _references, _value
@@ -132,6 +133,7 @@ class LieAlgebraAction:
             if len(self.finite) != n or len(self.parameters) != self.r:
                 raise InvariantError(f"finite: expected {n} transformed coordinates in {self.r} parameters.")
         if not self.structure_constants:
+            _step("closure of the generators (structure constants)")
             object.__setattr__(self, "structure_constants", self._structure())
 
     @property

@@ -57,8 +57,7 @@ def run(args) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     with _budget(args.timeout, None if args.quiet else progress):
-        _step("closure of the generators (structure constants)")
-        action = action_from_spec(spec)
+        action = action_from_spec(spec)  # the closure check reports its own step once the spec has parsed
         if not args.quiet:
             print(f"nntheory invariants: {action.r} generators, orders 0..{args.order}, timeout {args.timeout:g} s",
                   file=sys.stderr)
