@@ -1,5 +1,8 @@
 """Time to build all nonzero 3j symbols with l1, l2, l3 <= L, in one run, with ratios.
 
+(benchmarks/so3.py is the best-of-N peer comparison with errors, Wigner d included; this script
+times several L against sympy, extrapolating sympy above L = 8.)
+
 nntheory exact (Python-integer Racah sums, then correctly rounded floats), nntheory float
 (stable recursion), sympy's wigner_3j (exact; sampled and extrapolated above L = 8), and where
 installed: spherical (numba recursion), e3nn-jax (its clebsch_gordan tensors), pywigxjpf.
@@ -61,16 +64,21 @@ def time_nntheory(L, row, exact_max):
 
 
 def time_spherical(L):
+    """spherical's fastest documented use: its numba Wigner3jCalculator driven by a numba loop that
+    stores every value (compiled outside the timing); see benchmarks/so3.py."""
+    import importlib.util as iu
+    import pathlib
+
+    spec = iu.spec_from_file_location("so3_bench", pathlib.Path(__file__).with_name("so3.py"))
+    so3 = iu.module_from_spec(spec)
+    spec.loader.exec_module(so3)
     import spherical
 
-    spherical.Wigner3jCalculator(2, 2).calculate(1, 1, 0, 0)  # numba compile outside the timing
+    loop = so3._spherical_loop()
+    out = np.empty(count_3j(L))
+    loop(spherical.Wigner3jCalculator(2, 2), 2, out)  # numba compilation outside the timing
     t = time.perf_counter()
-    calc = spherical.Wigner3jCalculator(L, L)
-    for l2 in range(L + 1):
-        for l3 in range(L + 1):
-            for m2 in range(-l2, l2 + 1):
-                for m3 in range(-l3, l3 + 1):
-                    calc.calculate(l2, l3, m2, m3)
+    loop(spherical.Wigner3jCalculator(L, L), L, out)
     return time.perf_counter() - t
 
 

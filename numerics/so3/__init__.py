@@ -17,15 +17,18 @@ Conventions are those of :mod:`nntheory.theory.so3`, unchanged:
 
 Two routes to Clebsch–Gordan tables (:func:`cg_table`):
 
-* ``method="exact"``: every entry from the exact integer route, rounded once (nearest, ties to
-  even, by :mod:`nntheory.numerics._rounding`) to float64 or float32, at any ``l``; exact zeros
-  stay zeros. Cost grows like ``L^5`` entries times a big-integer Racah sum, fine to ``L ~ 16``.
+* ``method="exact"``: every entry from exact integer arithmetic, rounded once (nearest, ties to
+  even) to float64 or float32, at any ``l``; exact zeros stay zeros. Complex basis: each column
+  ``<a . b .|c M>`` from an integer three-term recursion (no Racah sums), about ``L^5`` entries of
+  small-integer work (all 3j to ``L = 8`` in ~0.02 s); real basis: per entry, fine to ``L ~ 16``.
 * ``method="recursion"``: the Schulten–Gordon three-term recursion in float64 (numpy, vectorised;
   absolute error a few ulp of 1), for large ``L``.
 
-Wigner ``d^j(beta)`` in JAX by a stable tensor-product (Risbo-type) recursion (unitarity error
-~1e-14 at ``j = 200``). Tables are :class:`LookupTable` objects (COO index, values, metadata with
-conventions and accuracy).
+Wigner ``d^j(beta)`` in JAX in O(j^2) by a two-sided three-term recursion in ``m`` (absolute error
+below 1e-14 for ``j <= 2000``, measured max 3.8e-15; ``d^1000`` in well under a second).
+Tables are :class:`LookupTable` objects (COO index, values, metadata with conventions and
+accuracy); every builder checks its estimated memory against ``max_bytes`` (default 2 GiB) before
+allocating.
 """
 
 from nntheory.numerics._rounding import round_exact as round_exact

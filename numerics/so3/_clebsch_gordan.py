@@ -13,27 +13,33 @@ from fractions import Fraction
 
 import numpy as np
 
+from nntheory._checks import check_int
+from nntheory.errors import SpinError
 from nntheory.numerics._rounding import round_exact_cached, round_sqrt_sum
 from nntheory.numerics.so3._basis import _add_scaled, _real_terms
-from nntheory.numerics.so3._lookup_table import CONVENTIONS, LookupTable, check_choice, check_lmax, dtype_bits
-from nntheory.numerics.so3._schulten_gordon import _canonical_3j, _recursion_rows
+from nntheory.numerics.so3._exact_columns import exact_canonical
+from nntheory.numerics.so3._lookup_table import (CONVENTIONS, DEFAULT_MAX_BYTES, LookupTable, check_choice, check_lmax,
+                                                 check_table_bytes, dtype_bits)
+from nntheory.numerics.so3._schulten_gordon import _canonical_3j, _complex_fill, _complex_rows_plan, _recursion_rows
 from nntheory.theory.so3._exact import ExactValue, _square_free_split
 from nntheory.theory.so3._su2 import _cg_from_doubled, _threej
 
 __all__ = ["cg_blocks", "cg_table"]
 
 
-def _validate_table_args(lmax, basis, normalization, dtype, method) -> int:
+def _validate_table_args(lmax, basis, normalization, dtype, method, lmin, max_bytes) -> tuple[int, int]:
     lmax = check_lmax(lmax, "cg_table")
+    lmin = check_int(lmin, "lmin", lo=0, hi=lmax, where="cg_table", error=SpinError)
     check_choice(basis, "basis", ("real", "complex"))
     check_choice(normalization, "normalization", ("cg", "3j", "unit"))
     dtype_bits(dtype)
     check_choice(method, "method", ("exact", "recursion"))
-    return lmax
+    check_table_bytes("cg-complex" if basis == "complex" else "cg", lmax, max_bytes, "cg_table", lmin)
+    return lmax, lmin
 
 
 def cg_table(lmax: int, *, basis: str = "real", normalization: str = "cg", dtype="float64",
-             method: str = "exact", lmin: int = 0) -> LookupTable:
+             method: str = "exact", lmin: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> LookupTable:
     r"""All nonzero coupling coefficients with ``lmin <= l1, l2, L <= lmax`` (integer ``l``).
 
     ``normalization``: ``"cg"`` ``<l1 m1 l2 m2|L M>``; ``"unit"`` that divided by ``sqrt(2L+1)``
@@ -50,22 +56,30 @@ def cg_table(lmax: int, *, basis: str = "real", normalization: str = "cg", dtype
         normalization: ``"cg"``, ``"unit"`` or ``"3j"``.
         dtype: ``"float64"`` or ``"float32"``.
         method: ``"exact"`` or ``"recursion"``.
-        lmin: smallest degree.
+        lmin: smallest degree (``0 <= lmin <= lmax``).
+        max_bytes: memory limit (default 2 GiB); the estimate (about ``32 (lmax+1)^5`` bytes in the
+            complex basis, twice that in the real one) is checked before anything is allocated.
     Returns:
         A :class:`LookupTable` of kind ``"cg"``: index ``(l1, m1, l2, m2, L, M)``, provenance in ``meta``.
     Raises:
-        SpinError: for a bad ``lmax``, ``basis``, ``normalization``, ``dtype`` or ``method``.
+        SpinError: for a bad ``lmax``, ``lmin``, ``basis``, ``normalization``, ``dtype`` or ``method``,
+            or a table estimated above ``max_bytes`` (the message names ``lmax``, the bytes and the limit).
     """
-    lmax = _validate_table_args(lmax, basis, normalization, dtype, method)
+    lmax, lmin = _validate_table_args(lmax, basis, normalization, dtype, method, lmin, max_bytes)
     idx, val = [], []
-    canon = _canonical_3j(lmin, lmax) if method == "recursion" else None
-    for l1 in range(lmin, lmax + 1):
-        if method == "recursion":
-            i, v = _recursion_rows(l1, lmin, lmax, basis, normalization, canon)
-            idx.append(i)
-            val.append(v.astype(dtype, copy=False))
-            continue
-        _exact_rows(l1, lmin, lmax, basis, normalization, dtype, idx, val)
+    if basis == "complex":
+        index, value = _complex_table(lmin, lmax, normalization, dtype, method)
+    else:
+        canon = _canonical_3j(lmin, lmax) if method == "recursion" else None
+        for l1 in range(lmin, lmax + 1):
+            if method == "recursion":
+                i, v = _recursion_rows(l1, lmin, lmax, basis, normalization, canon)
+                idx.append(i)
+                val.append(v.astype(dtype, copy=False))
+                continue
+            _exact_rows(l1, lmin, lmax, basis, normalization, dtype, idx, val)
+        index = np.concatenate(idx).astype(np.int32, copy=False) if idx else np.zeros((0, 6), np.int32)
+        value = np.concatenate(val).astype(dtype, copy=False) if val else np.zeros(0, dtype)
     meta = {
         "kind": "cg", "lmax": lmax, "lmin": lmin, "basis": basis, "normalization": normalization,
         "dtype": np.dtype(dtype).name, "method": method,
@@ -73,9 +87,21 @@ def cg_table(lmax: int, *, basis: str = "real", normalization: str = "cg", dtype
         else "float64 Schulten-Gordon recursion: absolute error a few ulp of 1 before rounding to dtype; |entries| < 1e-14 dropped",
         "conventions": CONVENTIONS, "index": ["l1", "m1", "l2", "m2", "L", "M"],
     }
-    index = np.concatenate(idx).astype(np.int32, copy=False) if idx else np.zeros((0, 6), np.int32)
-    value = np.concatenate(val).astype(dtype, copy=False) if val else np.zeros(0, dtype)
     return LookupTable(index, value, meta)
+
+
+def _complex_table(lmin: int, lmax: int, normalization: str, dtype, method: str):
+    """Index and values of a complex-basis table, written once into preallocated arrays."""
+    exact = method == "exact"
+    canon = exact_canonical(lmin, lmax, normalization, *dtype_bits(dtype)) if exact else _canonical_3j(lmin, lmax)
+    plans = [_complex_rows_plan(l1, lmin, lmax, normalization, canon, exact) for l1 in range(lmin, lmax + 1)]
+    plans = [p for p in plans if p is not None]
+    total = sum(p["total"] for p in plans)
+    index, value = np.empty((total, 6), np.int32), np.empty(total)
+    n = 0
+    for p in plans:
+        n += _complex_fill(p, index[n:], value[n:])
+    return index[:n], value[:n].astype(dtype, copy=False)
 
 
 def _exact_rows(l1: int, lmin: int, lmax: int, basis: str, normalization: str, dtype, idx: list, val: list) -> None:

@@ -11,7 +11,8 @@ import numpy as np
 
 from nntheory.errors import SpinError
 from nntheory.numerics._rounding import round_mpf
-from nntheory.numerics.so3._lookup_table import CONVENTIONS, LookupTable, check_choice, check_lmax, dtype_bits
+from nntheory.numerics.so3._lookup_table import (CONVENTIONS, DEFAULT_MAX_BYTES, LookupTable, check_choice, check_lmax,
+                                                 check_table_bytes, dtype_bits)
 
 __all__ = ["real_spherical_harmonics", "sh_table"]
 
@@ -78,7 +79,8 @@ def _normalized_legendre(lmax: int, z) -> dict:
     return P
 
 
-def sh_table(lmax: int, *, basis: str = "real", normalization: str = "component", dtype="float64") -> LookupTable:
+def sh_table(lmax: int, *, basis: str = "real", normalization: str = "component", dtype="float64",
+             max_bytes: int = DEFAULT_MAX_BYTES) -> LookupTable:
     r"""Spherical harmonics as homogeneous polynomials: COO index ``(l, m, a, b, c)`` for the
     coefficient of ``x^a y^b z^c`` in ``Y_{l m}`` (valid on the unit sphere; harmonic everywhere).
 
@@ -87,10 +89,18 @@ def sh_table(lmax: int, *, basis: str = "real", normalization: str = "component"
     ~1e-90 of a rounding boundary). Complex basis: ``value`` has columns ``(re, im)``. sympy's
     polynomial algebra makes this slow beyond ``lmax ~ 20``.
 
+    Args:
+        lmax: largest degree (>= 0).
+        basis: ``"real"`` or ``"complex"``.
+        normalization: ``"integral"``, ``"component"`` or ``"norm"``.
+        dtype: ``"float64"`` or ``"float32"``.
+        max_bytes: memory limit (default 2 GiB), checked against an estimate (``~56 (lmax+1)^3``
+            bytes) before anything is built.
     Returns:
         A :class:`LookupTable` of kind ``"sh"`` (index ``(l, m, a, b, c)``).
     Raises:
-        SpinError: for a bad ``lmax``, ``basis``, ``normalization`` or ``dtype``.
+        SpinError: for a bad ``lmax``, ``basis``, ``normalization`` or ``dtype``, or a table estimated
+            above ``max_bytes``.
     """
     import sympy
 
@@ -98,6 +108,7 @@ def sh_table(lmax: int, *, basis: str = "real", normalization: str = "component"
 
     lmax = check_lmax(lmax, "sh_table")
     dtype_bits(dtype)
+    check_table_bytes("sh", lmax, max_bytes, "sh_table")
     x, y, z = sympy.symbols("x y z", real=True)
     idx, val = [], []
     for l in range(lmax + 1):

@@ -10,9 +10,17 @@ from nntheory._checks import check_int
 from nntheory.errors import SpinError
 from nntheory.numerics._rounding import float_format
 
-__all__ = ["CONVENTIONS", "LookupTable"]
+__all__ = ["CONVENTIONS", "DEFAULT_MAX_BYTES", "LookupTable"]
 
 RECURSION_FLOOR = 1e-14  # entries of recursion tables below this are dropped (absolute accuracy)
+
+#: the default memory limit of the table builders and of ``wigner_d_matrix`` (2 GiB)
+DEFAULT_MAX_BYTES = 2 * 1024**3
+#: entries of a table of degree lmax are at most ``coef * (lmax + 1) ** power`` (measured ratios to
+#: (lmax+1)^5 for cg: real 0.66-0.79 at lmax 4-12, complex 0.45 at lmax 12 and 32; wigner-d sum (2l+1)^2
+#: < 1.4 (lmax+1)^3; sh 848 entries at lmax 10); bytes per entry while built: index + value, twice
+_GROWTH = {"cg": (1.0, 5), "cg-complex": (0.5, 5), "wigner-d": (1.5, 3), "sh": (1.0, 3)}
+_BYTES_PER_ENTRY = {"cg": 64, "cg-complex": 64, "wigner-d": 40, "sh": 56}
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,28 @@ CONVENTIONS = {
     "real_basis": "tesseral: m>0 sqrt2 (-1)^m Re Y_l^m, m<0 sqrt2 (-1)^m Im Y_l^|m|; l=1 ~ (y, z, x)",
     "cg": "<l1 m1 l2 m2 | L M>",
 }
+
+
+def check_table_bytes(kind: str, lmax: int, max_bytes, where: str, lmin: int = 0) -> None:
+    """Refuse a table whose estimated memory exceeds ``max_bytes`` before anything is allocated.
+
+    ``kind``: ``"cg"``, ``"cg-complex"``, ``"wigner-d"`` or ``"sh"``; for CG tables with ``lmin > 0``
+    the entries are also bounded by ``(lmax - lmin + 1)^3 (2 lmax + 1)^2``. Raises :class:`SpinError`
+    naming ``lmax``, the estimate in bytes, the limit and the largest ``lmax`` that fits.
+    """
+    max_bytes = check_int(max_bytes, "max_bytes", lo=1, where=where, error=SpinError)
+    coef, power = _GROWTH[kind]
+    per = _BYTES_PER_ENTRY[kind]
+    entries = coef * float(lmax + 1) ** power
+    if kind.startswith("cg"):
+        entries = min(entries, float(lmax - lmin + 1) ** 3 * float(2 * lmax + 1) ** 2)
+    need = entries * per
+    if need <= max_bytes:
+        return
+    fits = max(int((max_bytes / (coef * per)) ** (1 / power)) - 1, -1)
+    hint = ", build it in pieces with lmin=..." if kind.startswith("cg") else ""
+    raise SpinError(f"{where}: lmax={lmax} needs about {need:.3g} bytes, more than max_bytes={max_bytes} "
+                    f"({max_bytes / 2**30:.3g} GiB); use lmax <= {fits}{hint} or pass a larger max_bytes.")
 
 
 def check_lmax(lmax, where: str) -> int:

@@ -149,22 +149,34 @@ def _canonical_3j(lmin: int, lmax: int):
     return np.concatenate(parts), info
 
 
-def _recursion_rows(l1: int, lmin: int, lmax: int, basis: str, normalization: str, canon):
+def _recursion_rows(l1: int, lmin: int, lmax: int, basis: str, normalization: str, canon, *, exact: bool = False):
     """COO rows ``(l1, m1, l2, m2, L, M)`` (int32) and values of one ``l1`` from the canonical 3j
-    symbols, in the order of the exact route: ``l2``, ``L``, ``m1``, ``m2`` ascending."""
+    symbols, in the order of the exact route: ``l2``, ``L``, ``m1``, ``m2`` ascending.
+
+    ``exact=True``: ``canon`` holds correctly rounded values (:mod:`._exact_columns`; for ``"cg"`` one
+    row per position of ``L``, the ``sqrt(2L+1)`` already in), only exact zeros are dropped, and the
+    complex basis only."""
     flat, info = canon
     tri = [(l2, L) for l2 in range(lmin, lmax + 1) for L in range(max(abs(l1 - l2), lmin), min(l1 + l2, lmax) + 1)]
     if not tri:
         return np.zeros((0, 6), np.int32), np.zeros(0)
     t_l2, t_L = (np.array(x, dtype=np.int32) for x in zip(*tri))
-    ia, ic, t_base, t_ncol, fac = _triple_lookup(l1, t_l2, t_L, info, normalization)
+    ia, ic, t_base, t_ncol, fac, pL = _triple_lookup(l1, t_l2, t_L, info, normalization, exact=exact)
+    if basis == "complex":
+        plan = _complex_plan(l1, t_l2, t_L, normalization, flat, exact, ia, ic, t_base, t_ncol, fac, pL)
+        index, value = np.empty((plan["total"], 6), np.int32), np.empty(plan["total"])
+        n = _complex_fill(plan, index, value)
+        return index[:n], value[:n]
     m1, M, et = _entries(l1, t_l2, t_L)
     m2 = M - m1
     ms = (m1, m2, -M)
     ma = np.choose(ia[et], ms)
     mc = np.choose(ic[et], ms)
     pos = t_base[et] + ma.astype(np.int64) * (2 * t_ncol[et]) + np.abs(mc) + np.where(mc > 0, t_ncol[et], 0)
-    v = flat[pos] * fac[et]
+    if exact:
+        v = flat[pL[et] if normalization == "cg" else 0, pos] * fac[et]
+    else:
+        v = flat[pos] * fac[et]
     if normalization == "3j":
         M = -M  # stored at m3
     else:
@@ -172,7 +184,7 @@ def _recursion_rows(l1: int, lmin: int, lmax: int, basis: str, normalization: st
     l2, L = t_l2[et], t_L[et]
     if basis == "real":
         l2, L, m1, m2, M, v = _coo_to_real(l1, l2, L, m1, m2, M, v, invariant=normalization == "3j")
-    keep = np.abs(v) >= RECURSION_FLOOR  # below the absolute accuracy: indistinguishable from 0
+    keep = (v != 0) if exact else np.abs(v) >= RECURSION_FLOOR  # recursion: below its accuracy is 0
     index = np.empty((int(keep.sum()), 6), np.int32)
     index[:, 0] = l1
     for k, arr in ((1, m1), (2, l2), (3, m2), (4, L), (5, M)):
@@ -180,9 +192,119 @@ def _recursion_rows(l1: int, lmin: int, lmax: int, basis: str, normalization: st
     return index, v[keep]
 
 
-def _triple_lookup(l1: int, t_l2, t_L, info, normalization: str):
+def _complex_plan(l1, t_l2, t_L, normalization, flat, exact, ia, ic, t_base, t_ncol, fac, pL) -> dict:
+    """The segments ``(triple, m1)`` of one ``l1`` in the complex basis (each a run of consecutive
+    ``M``) with their row heads and the linear form of their canonical positions; ``"total"`` is
+    the number of rows before exact (or sub-accuracy) zeros are dropped."""
+    nrow = 2 * l1 + 1
+    seg_t = np.repeat(np.arange(len(t_l2), dtype=np.int32), nrow)
+    seg_m1 = np.tile(np.arange(-l1, l1 + 1, dtype=np.int32), len(t_l2))
+    seg_l2, seg_L = t_l2[seg_t], t_L[seg_t]
+    Mlo = np.maximum(-seg_L, seg_m1 - seg_l2)
+    cnt = np.maximum(np.minimum(seg_L, seg_m1 + seg_l2) - Mlo + 1, 0)
+    nz = cnt > 0
+    seg_t, seg_m1, seg_l2, seg_L, Mlo, cnt = (x[nz] for x in (seg_t, seg_m1, seg_l2, seg_L, Mlo, cnt))
+    three_j = normalization == "3j"
+    head = np.stack([np.full_like(seg_m1, l1), seg_m1, seg_l2, Mlo - seg_m1, seg_L, -Mlo if three_j else Mlo], axis=1)
+    # (m1, m2, m3) = (m1, Mlo - m1 + r, -Mlo - r): value and slope in r of the entries at ia, ic
+    heads = np.stack([seg_m1, Mlo - seg_m1, -Mlo])
+    slopes = np.array([0, 1, -1], np.int32)
+    sa, sc = ia[seg_t], ic[seg_t]
+    ma0, mc0 = np.take_along_axis(heads, sa[None], 0)[0], np.take_along_axis(heads, sc[None], 0)[0]
+    ncol = t_ncol[seg_t]
+    itype = np.int32 if flat.shape[-1] < 2**31 else np.int64
+    f = fac[seg_t]
+    if not three_j:  # the (-1)^(-m3) = (-1)^M part of the phase, M = Mlo + r (the r part in the fill)
+        f = np.where(Mlo % 2 == 1, -f, f)
+    return {
+        "total": int(cnt.sum()), "cnt": cnt, "head": head, "three_j": three_j, "exact": exact, "flat": flat,
+        "p0": (t_base[seg_t] + ma0.astype(np.int64) * (2 * ncol)).astype(itype),
+        "dp": (slopes[sa] * (2 * ncol)).astype(itype), "mc0": mc0, "dc": slopes[sc], "ncol": ncol.astype(itype),
+        "f": f, "row": pL[seg_t] if exact and normalization == "cg" else None,
+    }
+
+
+def _complex_fill(plan: dict, index: np.ndarray, value: np.ndarray) -> int:
+    """Write the rows of a :func:`_complex_plan` into the front of ``index`` / ``value`` (float64);
+    return how many were kept."""
+    total, cnt = plan["total"], plan["cnt"]
+    index, value = index[:total], value[:total]
+    which = np.repeat(np.arange(len(cnt), dtype=np.int32), cnt)  # segment of each row
+    np.take(plan["head"], which, axis=0, out=index, mode="clip")  # "clip": unbuffered
+    r = np.arange(total, dtype=np.int32)
+    r -= (np.cumsum(cnt, dtype=np.int32) - cnt)[which]
+    index[:, 3] += r
+    if plan["three_j"]:
+        index[:, 5] -= r  # stored at m3 = -M
+    else:
+        index[:, 5] += r
+    pos = _positions(plan, total)
+    flat = plan["flat"]
+    if not plan["exact"]:
+        np.take(flat, pos, out=value, mode="clip")
+    elif plan["row"] is not None:
+        value[:] = flat[plan["row"][which], pos]
+    else:
+        np.take(flat[0], pos, out=value, mode="clip")
+    value *= plan["f"][which]
+    if not plan["three_j"]:
+        value[r % 2 == 1] *= -1.0
+    keep = (value != 0) if plan["exact"] else np.abs(value) >= RECURSION_FLOOR  # recursion: below its accuracy
+    if keep.all():
+        return total
+    n = int(keep.sum())
+    index[:n] = index[keep]
+    value[:n] = value[keep]
+    return n
+
+
+def _positions(plan: dict, total: int) -> np.ndarray:
+    """Canonical positions of all rows: ``p0 + dp r + |mc| + (mc > 0) ncol`` with ``mc = mc0 + dc r``,
+    which is linear in ``r`` on each side of ``mc = 0``; each segment is cut there and the positions
+    are a cumulative sum of per-piece slopes (two passes over the rows instead of a dozen)."""
+    cnt, mc0, dc = plan["cnt"], plan["mc0"].astype(np.int64), plan["dc"].astype(np.int64)
+    p0, dp, ncol = (plan[k].astype(np.int64) for k in ("p0", "dp", "ncol"))
+    # length of the first piece: rows with the same side of mc = 0 as r = 0
+    first_pos = mc0 > 0
+    cut = np.where(dc == 0, cnt, np.where(dc > 0, np.where(first_pos, cnt, -mc0 + 1), np.where(first_pos, mc0, cnt)))
+    n1 = np.clip(cut, 0, cnt)
+    n2 = cnt - n1
+
+    def start(m0, side):  # position at the piece's first row and its slope
+        return p0 + np.abs(m0) + np.where(side, ncol, 0), dp + np.where(side, dc, -dc)
+
+    s1, d1 = start(mc0, first_pos)
+    m2 = mc0 + dc * n1
+    s2, d2 = start(m2, m2 > 0)
+    s2 = s2 + dp * n1
+    lens = np.stack([n1, n2], axis=1).ravel()
+    starts = np.stack([s1, s2], axis=1).ravel()
+    slopes = np.stack([d1, d2], axis=1).ravel()
+    keep = lens > 0
+    lens, starts, slopes = lens[keep], starts[keep], slopes[keep]
+    itype = plan["p0"].dtype
+    delta = np.repeat(slopes.astype(itype), lens)
+    first = np.cumsum(lens) - lens
+    prev_last = np.concatenate([[0], (starts + slopes * (lens - 1))[:-1]])
+    delta[first] = (starts - prev_last).astype(itype)
+    return np.cumsum(delta, dtype=itype)
+
+
+def _complex_rows_plan(l1: int, lmin: int, lmax: int, normalization: str, canon, exact: bool) -> dict | None:
+    """:func:`_complex_plan` of one ``l1`` (``None`` if it has no triple)."""
+    flat, info = canon
+    tri = [(l2, L) for l2 in range(lmin, lmax + 1) for L in range(max(abs(l1 - l2), lmin), min(l1 + l2, lmax) + 1)]
+    if not tri:
+        return None
+    t_l2, t_L = (np.array(x, dtype=np.int32) for x in zip(*tri))
+    lookup = _triple_lookup(l1, t_l2, t_L, info, normalization, exact=exact)
+    return _complex_plan(l1, t_l2, t_L, normalization, flat, exact, *lookup)
+
+
+def _triple_lookup(l1: int, t_l2, t_L, info, normalization: str, *, exact: bool = False):
     """Per triple ``(l1, l2, L)``: positions ``ia, ic`` of the smallest and largest spin, the flat
-    index of ``ma = 0, |mc| = 0`` in the canonical block, its half width, and the sign/scale factor."""
+    index of ``ma = 0, |mc| = 0`` in the canonical block, its half width, the sign/scale factor
+    (without ``sqrt(2L+1)`` if ``exact``) and the sorted position of ``L``."""
     spins = np.stack([np.full(len(t_l2), l1, np.int32), t_l2, t_L])
     perm = np.argsort(spins, axis=0, kind="stable")  # positions of a, b, c among (l1, l2, L)
     ia, ib, ic = perm
@@ -197,9 +319,10 @@ def _triple_lookup(l1: int, t_l2, t_L, info, normalization: str):
     fac = np.where(odd & ((l1 + t_l2 + t_L) % 2 == 1), -1.0, 1.0)
     if normalization != "3j":
         fac = fac * np.where((l1 - t_l2) % 2 == 1, -1.0, 1.0)
-        if normalization == "cg":
+        if normalization == "cg" and not exact:
             fac = fac * np.sqrt(2 * t_L + 1.0)
-    return ia, ic, t_base, t_ncol, fac
+    pL = np.where(ia == 2, 0, np.where(ib == 2, 1, 2))
+    return ia, ic, t_base, t_ncol, fac, pL
 
 
 def _entries(l1: int, t_l2, t_L):

@@ -1,10 +1,10 @@
-"""Wigner ``d`` and ``D`` matrices in JAX (stable tensor-product recursion), exact ``d(pi/2)``, and
-their tables.
+"""Wigner ``d`` and ``D`` matrices in JAX (O(j^2) two-sided recursion in ``m``), exact ``d(pi/2)``,
+and their tables.
 
-``d^j = P_j (d^{j-1/2} (x) d^{1/2}) P_j^T`` in half-integer steps: each step combines four shifted
-copies of the previous matrix with coefficients ``sqrt((n-i)(n-k))/n`` etc., an orthogonal
-projection of an orthogonal matrix, so it is stable to any ``j`` (unitarity error ~1e-14 at
-``j = 200``).
+``d^j(beta)`` comes from :mod:`nntheory.numerics.so3._wigner_recursion`: every row is a solution
+of the three-term recursion in the column index ``m``, run from both ends into the classically
+allowed region, matched there, normalised and signed by ``d^j_{m' j} >= 0``; ``2j`` vector steps
+per matrix, so one ``d^1000`` costs about ``4 * 10^6`` operations.
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nntheory._checks import check_int
+from nntheory.errors import SpinError
 from nntheory.numerics._rounding import round_exact, round_sqrt_sum
 from nntheory.numerics.so3._basis import _add_scaled, _real_terms, real_basis_change_matrix
-from nntheory.numerics.so3._lookup_table import CONVENTIONS, RECURSION_FLOOR, LookupTable, check_choice, check_lmax, dtype_bits
+from nntheory.numerics.so3._lookup_table import (CONVENTIONS, DEFAULT_MAX_BYTES, RECURSION_FLOOR, LookupTable, check_choice,
+                                                 check_lmax, check_table_bytes, dtype_bits)
+from nntheory.numerics.so3._wigner_recursion import d_matrix_recursion
 from nntheory.theory.so3._basis import int_l
 from nntheory.theory.so3._so3 import wigner_d_half_pi
 from nntheory.theory.so3._su2 import two_j
@@ -29,43 +33,48 @@ def _doubled(j) -> int:
     return two_j(j, "j")
 
 
-def wigner_d_matrix(j, beta) -> jax.Array:
-    """``d^j(beta)`` (rows m', columns m, ascending) by the stable tensor-product recursion.
+#: the largest ``2j`` of :func:`wigner_d_matrix`: its accuracy is measured against mpmath up to ``j = 2000``
+MAX_TWO_J = 4000
 
-    ``j`` is static (integer or half-integer); ``beta`` a scalar (jit/vmap over it). float64 when
-    x64 is enabled. Cost O(j^3) per angle. Accuracy: each of the ``2j`` steps adds O(eps), so the
-    absolute error stays below ``(2j + 1) * 1e-15`` (tested against the exact matrices); the
-    unitarity error is ~1e-14 at ``j = 200``.
+
+def wigner_d_matrix(j, beta, *, max_bytes: int = DEFAULT_MAX_BYTES) -> jax.Array:
+    """``d^j(beta)`` (rows m', columns m, ascending) by the O(j^2) two-sided recursion in ``m``.
+
+    ``j`` is static (integer or half-integer); ``beta`` a real scalar (jit/vmap over it; any value,
+    reduced exactly modulo ``2 pi`` for ``|beta| < 10^8``). float64 when x64 is enabled. Cost:
+    ``2j`` vector steps of length ``2j + 1`` (one ``d^1000`` in well under a second on a CPU core).
+
+    Accuracy (float64): absolute error of every entry below ``1e-14`` for every ``j <= 2000`` and
+    every ``|beta| < 10^8``, measured against mpmath (Wigner's explicit sum at ``0.3 * 2j + 40`` digits) on
+    entries sampled where ``d`` is large (where the recursion's error lives): max ``3.8e-15`` at
+    ``j = 1000`` (``beta`` = 1e-6, 0.04, 1.3, pi/2, 2.5, 3.1, -0.7, 9, 100), ``3.6e-15`` at ``j = 2000``,
+    below ``4e-15`` at ``j = 3, 20, 100, 300, 400`` (including ``beta = 0``, 1e-9 and near ``pi``).
+    The angle reductions (``beta mod 2 pi``, ``pi - beta``) are carried in double-double, so they add
+    no error. Entries below about ``1e-300`` relative to the largest of their row underflow to 0.
+    ``j > 2000`` is refused (not verified); for ``|beta| >= 10^8`` the reduction modulo ``2 pi`` is no
+    longer exact and the error grows like ``j |beta| 1e-24``.
 
     Args:
-        j: the spin (static; integer or half-integer).
+        j: the spin (static; integer or half-integer, ``j <= 2000``).
         beta: the angle (a scalar, traced).
+        max_bytes: memory limit (default 2 GiB) for the working arrays, about ``64 (2j+1)^2`` bytes
+            per angle (a ``vmap`` over angles multiplies it).
     Returns:
         The real ``(2j+1, 2j+1)`` matrix.
     Raises:
-        SpinError: for an invalid spin.
+        SpinError: for an invalid spin, ``j > 2000`` (beyond the verified accuracy) or a working
+            size above ``max_bytes``.
     """
     tj = _doubled(j)
-    N = tj + 1
-    beta = jnp.asarray(beta)
-    c, s = jnp.cos(beta / 2), jnp.sin(beta / 2)
-    idx = jnp.arange(N, dtype=beta.dtype if jnp.issubdtype(beta.dtype, jnp.floating) else None)
-    d0 = jnp.zeros((N, N), c.dtype).at[0, 0].set(1.0)
-    i = idx[:, None]
-    k = idx[None, :]
-
-    def step(n, d):
-        nf = n.astype(c.dtype)
-        ni, nk = jnp.maximum(nf - i, 0.0), jnp.maximum(nf - k, 0.0)
-        sh_k = jnp.pad(d, ((0, 0), (1, 0)))[:, :N]  # d[i, k-1]
-        sh_i = jnp.pad(d, ((1, 0), (0, 0)))[:N, :]  # d[i-1, k]
-        sh_ik = jnp.pad(d, ((1, 0), (1, 0)))[:N, :N]  # d[i-1, k-1]
-        new = (jnp.sqrt(ni * nk) * c * d - jnp.sqrt(ni * k) * s * sh_k
-               + jnp.sqrt(i * nk) * s * sh_i + jnp.sqrt(i * k) * c * sh_ik) / nf
-        return jnp.where((i <= n) & (k <= n), new, 0.0)
-
-    d = jax.lax.fori_loop(1, tj + 1, step, d0)
-    return d[::-1, ::-1]
+    if tj > MAX_TWO_J:
+        raise SpinError(f"wigner_d_matrix: j must be <= {MAX_TWO_J // 2} (the range where its accuracy is "
+                        f"verified), got j = {Fraction(tj, 2)}.")
+    need = 64 * (tj + 1) ** 2
+    max_bytes = check_int(max_bytes, "max_bytes", lo=1, where="wigner_d_matrix", error=SpinError)
+    if need > max_bytes:
+        raise SpinError(f"wigner_d_matrix: j = {Fraction(tj, 2)} needs about {need:.3g} bytes, more than "
+                        f"max_bytes={max_bytes}; use a smaller j or pass a larger max_bytes.")
+    return d_matrix_recursion(tj, beta)
 
 
 def wigner_D_matrix(j, alpha, beta, gamma) -> jax.Array:
@@ -98,7 +107,8 @@ def wigner_D_real_matrix(l: int, alpha, beta, gamma) -> jax.Array:
     return (jnp.conj(U) @ wigner_D_matrix(l, alpha, beta, gamma) @ U.T).real
 
 
-def wigner_d_table(lmax: int, *, beta=None, basis: str = "complex", dtype="float64") -> LookupTable:
+def wigner_d_table(lmax: int, *, beta=None, basis: str = "complex", dtype="float64",
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> LookupTable:
     r"""``d^l_{m' m}(beta)`` for ``l = 0..lmax`` as a COO table with index ``(l, m', m)``.
 
     ``beta=None`` means ``pi/2``, where every entry is exact (complex basis: a sqrt-rational; real
@@ -110,14 +120,19 @@ def wigner_d_table(lmax: int, *, beta=None, basis: str = "complex", dtype="float
         beta: the angle, or ``None`` for ``pi/2`` (exact route).
         basis: ``"complex"`` or ``"real"``.
         dtype: ``"float64"`` or ``"float32"``.
+        max_bytes: memory limit (default 2 GiB), checked against an estimate (``~60 (lmax+1)^3``
+            bytes) before anything is built.
     Returns:
         A :class:`LookupTable` of kind ``"wigner-d"`` with provenance in ``meta``.
     Raises:
-        SpinError: for a bad ``lmax``, ``basis`` or ``dtype``.
+        SpinError: for a bad ``lmax``, ``basis`` or ``dtype``, or a table estimated above ``max_bytes``.
     """
     lmax = check_lmax(lmax, "wigner_d_table")
     check_choice(basis, "basis", ("real", "complex"))
     dtype_bits(dtype)
+    check_table_bytes("wigner-d", lmax, max_bytes, "wigner_d_table")
+    if beta is not None and lmax > MAX_TWO_J // 2:
+        raise SpinError(f"wigner_d_table: lmax must be <= {MAX_TWO_J // 2} for a float beta, got {lmax}.")
     idx, val = [], []
     for l in range(lmax + 1):
         if beta is None:
