@@ -87,6 +87,8 @@ def _beta(text: str | None):
 
 #: the most entries a table may have (about 1.6 GB as int32 indices and float64 values, more while built)
 MAX_ENTRIES = 50_000_000
+# the library estimates up to 64 bytes per entry while building; the CLI's entry limit is the one gate
+_BUILD_BYTES = MAX_ENTRIES * 64
 #: entries of a table of degree lmax are at most ``coef * (lmax + 1) ** power``; measured ratios to (lmax+1)^5 for
 #: cg: real 0.66, 0.75, 0.79 at lmax 4, 8, 12, complex 0.45 at lmax 12 and 32 (17.6M entries); wigner-d 1658 and
 #: sh 848 entries at lmax 10
@@ -136,14 +138,15 @@ def _run_so3(args) -> int:
         raise SpinError(f"--normalization for sh must be integral, component or norm, got {args.normalization!r}")
     print(f"nntheory tables {args.kind}: lmax {args.lmax} ...", file=sys.stderr)
     if args.kind == "cg":
-        table = cg_table(args.lmax, basis=args.basis, normalization=args.normalization, dtype=args.dtype, method=args.method)
+        table = cg_table(args.lmax, basis=args.basis, normalization=args.normalization, dtype=args.dtype, method=args.method,
+                         max_bytes=_BUILD_BYTES)
     elif args.kind == "wigner-d":
-        table = wigner_d_table(args.lmax, beta=beta, basis=args.basis, dtype=args.dtype)
+        table = wigner_d_table(args.lmax, beta=beta, basis=args.basis, dtype=args.dtype, max_bytes=_BUILD_BYTES)
     else:
         norm = args.normalization or "component"
         if norm not in ("integral", "component", "norm"):
             raise SpinError(f"--normalization for sh must be integral, component or norm, got {norm!r}")
-        table = sh_table(args.lmax, basis=args.basis, normalization=norm, dtype=args.dtype)
+        table = sh_table(args.lmax, basis=args.basis, normalization=norm, dtype=args.dtype, max_bytes=_BUILD_BYTES)
     name = args.name or (f"nntheory_{args.kind.replace('-', '_')}" if args.format == "c-header" else None)
     sidecar = write_table(table, args.output, args.format, name=name, command=command_line(args))
     print(f"wrote {len(table.value)} entries to {args.output} (provenance: {sidecar})", file=sys.stderr)
