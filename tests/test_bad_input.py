@@ -283,13 +283,6 @@ CASES = [
 
 #: cases whose refusal is in a file this corpus's owner does not own; each fails today in the stated way
 XFAIL = {
-    "fix-type": "cli/fixed.py: FixedType.parse's message does not name --type (\"fixed-point type: expected ...\")",
-    "fix-type-wide": "cli/fixed.py: FixedType's message does not name --type (\"FixedType: width must be ...\")",
-    "fix-out-dir": "cli/fixed.py: the output is not checked before the work; the writer's message names 'output', not -o/--output",
-    "fix-out-nofolder": "cli/fixed.py: as fix-out-dir",
-    "fix-out-link": "cli/fixed.py: as fix-out-dir",
-    "fix-out-fifo": "cli/fixed.py: as fix-out-dir",
-    "fix-nan": "cli/fixed.py: the message of non-finite inputs names 'quantize', not -i/--input",
 }
 
 

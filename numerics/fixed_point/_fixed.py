@@ -30,6 +30,12 @@ finite: NaN and infinities are rejected by the checked entry point :meth:`FixedT
 arrays), which also lifts subnormal inputs to the smallest normal number (XLA on CPU flushes subnormals to
 zero; no type can tell the two apart). The jit-able core :func:`quantize_codes` maps NaN and infinities
 to code 0 without a check and sees subnormal inputs as zero.
+
+Precision: the methods of :class:`FixedType` on concrete inputs (numbers, lists, NumPy or JAX arrays) compute
+in NumPy float64 and return NumPy arrays (int64 codes, float64 values), so they are exact whether or not JAX
+runs in float64 (``jax_enable_x64``). The jit-able cores :func:`quantize_codes` and :func:`code_values` (and a
+traced input to any method) compute in JAX and need float64: without ``jax_enable_x64`` they raise
+:class:`~nntheory.errors.SpecError` instead of silently rounding in float32.
 """
 
 from __future__ import annotations
@@ -143,34 +149,58 @@ class FixedType:
 
     # -- conversions -------------------------------------------------------------------------------------
     def quantize(self, x):
-        """Codes (int64) of the float64 values ``x`` converted to this type; finite inputs only."""
-        import jax.numpy as jnp
+        """Codes of the float64 values ``x`` converted to this type; finite inputs only.
 
-        try:
-            a = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError):
-            a = None
-        if a is not None:
-            if not np.all(np.isfinite(a)):
-                raise SpecError(f"quantize: inputs to {self} must be finite (found NaN or infinity).")
-            # XLA on CPU treats subnormal inputs as zero; every type rounds them like the smallest normal number
-            tiny = (a != 0) & (np.abs(a) < np.finfo(np.float64).tiny)
-            if np.any(tiny):
-                a = np.where(tiny, np.copysign(np.finfo(np.float64).tiny, a), a)
-            return quantize_codes(jnp.asarray(a), self)
-        return quantize_codes(x, self)
+        Args:
+            x: numbers (concrete: computed in NumPy float64, exact with or without ``jax_enable_x64``) or a
+                traced JAX array (computed by :func:`quantize_codes`, which needs float64).
+
+        Returns:
+            The int64 codes: a NumPy array for concrete ``x``, a JAX array for traced ``x``.
+
+        Raises:
+            SpecError: NaN or infinite inputs; a traced input without ``jax_enable_x64``.
+        """
+        a = _concrete(x)
+        if a is None:
+            return quantize_codes(x, self)
+        if not np.all(np.isfinite(a)):
+            raise SpecError(f"quantize: inputs to {self} must be finite (found NaN or infinity).")
+        # XLA on CPU treats subnormal inputs as zero; every type rounds them like the smallest normal number
+        tiny = (a != 0) & (np.abs(a) < np.finfo(np.float64).tiny)
+        if np.any(tiny):
+            a = np.where(tiny, np.copysign(np.finfo(np.float64).tiny, a), a)
+        return np.asarray(_quantize(np, a, self))
 
     def values(self, codes):
-        """The float64 values of ``codes`` (exact)."""
-        return code_values(codes, self)
+        """The float64 values of ``codes`` (exact; NumPy for concrete codes, JAX float64 for traced ones)."""
+        c = _concrete(codes)
+        return code_values(codes, self) if c is None else np.asarray(np.ldexp(c, -self.frac))
 
     def represent(self, x):
-        """The float64 value that ``x`` becomes in this type (quantise, then read back)."""
+        """The float64 value that ``x`` becomes in this type (quantise, then read back; exact, see :meth:`quantize`)."""
         return self.values(self.quantize(x))
 
     def convert(self, codes, source: FixedType):
-        """Codes of ``source`` converted to this type (``ap_fixed<...> t = s;``)."""
-        return quantize_codes(code_values(codes, source), self)
+        """Codes of ``source`` converted to this type (``ap_fixed<...> t = s;``); NumPy for concrete codes."""
+        c = _concrete(codes)
+        if c is None:
+            return quantize_codes(code_values(codes, source), self)
+        return np.asarray(_quantize(np, np.ldexp(c, -source.frac), self))
+
+
+def _concrete(x) -> np.ndarray | None:
+    """``x`` as a float64 NumPy array, or None for a traced JAX value (which cannot leave the trace)."""
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):  # jax's TracerArrayConversionError is a TypeError
+        return None
+
+
+def _require_float64(where: str) -> None:
+    from nntheory.numerics._compile import require_float64
+
+    require_float64(where)
 
 
 def fixed_type(spec) -> FixedType:
@@ -183,52 +213,74 @@ def fixed_type(spec) -> FixedType:
 
 
 def code_values(codes, t: FixedType):
-    """``codes * 2^-F`` as float64 (exact for W <= 53)."""
+    """``codes * 2^-F`` as JAX float64 (exact for W <= 53; jit-able).
+
+    Raises:
+        SpecError: without ``jax_enable_x64`` (float32 would round; :meth:`FixedType.values` is exact anyway).
+    """
     import jax.numpy as jnp
 
+    _require_float64("code_values")
     return jnp.asarray(codes).astype(jnp.float64) * 2.0 ** (-t.frac)
 
 
 def quantize_codes(x, t: FixedType):
-    """The jit-able core: float64 ``x`` -> int64 codes of ``t`` (quantisation, then overflow; see the module)."""
+    """The jit-able core: float64 ``x`` -> int64 codes of ``t`` (quantisation, then overflow; see the module).
+
+    Raises:
+        SpecError: without ``jax_enable_x64`` (int64 codes and float64 steps need it; :meth:`FixedType.quantize`
+            is exact on concrete inputs anyway).
+    """
     import jax.numpy as jnp
 
-    x = jnp.asarray(x, dtype=jnp.float64)
-    x = jnp.where(jnp.isfinite(x), x, 0.0)
+    _require_float64("quantize_codes")
+    return _quantize(jnp, jnp.asarray(x, dtype=jnp.float64), t)
+
+
+def _quantize(xp, x, t: FixedType):
+    """The steps of :func:`quantize_codes` in the array namespace ``xp`` (``numpy`` or ``jax.numpy``), float64 ``x``."""
+    x = xp.where(xp.isfinite(x), x, 0.0)
     if t.overflow == "WRAP":
         # x mod 2^I (fmod is exact and keeps the sign): the code mod 2^W, the remainder and the sign are unchanged
-        x = jnp.fmod(x, 2.0**t.integer)
+        x = xp.fmod(x, 2.0**t.integer)
     else:  # beyond twice the range the result only depends on the sign
-        x = jnp.clip(x, -(2.0 ** (t.integer + 1)), 2.0 ** (t.integer + 1))
+        x = xp.clip(x, -(2.0 ** (t.integer + 1)), 2.0 ** (t.integer + 1))
     y = x * 2.0**t.frac  # exact (a power of two; |y| < 2^(W+1)) unless it underflows:
     # |y| below the smallest normal number (XLA flushes those to zero): any value in (0, 1/2) rounds alike
-    y = jnp.where((y == 0) & (x != 0), jnp.copysign(0.25, x), y)
-    fl = jnp.floor(y)
+    y = xp.where((y == 0) & (x != 0), xp.copysign(0.25, x), y)
+    fl = xp.floor(y)
     r = y - fl  # exact, in [0, 1)
-    half, above = r == 0.5, r > 0.5
-    odd = jnp.fmod(fl, 2.0) != 0
-    inc = {
-        "TRN": jnp.zeros_like(above),
-        "TRN_ZERO": (y < 0) & (r > 0),
-        "RND": r >= 0.5,
-        "RND_ZERO": above | (half & (y < 0)),
-        "RND_MIN_INF": above,
-        "RND_INF": above | (half & (y > 0)),
-        "RND_CONV": above | (half & odd),
-    }[t.rounding]
-    q = fl + inc.astype(jnp.float64)  # an exact integer-valued float64
+    q = fl + _increment(xp, t.rounding, y, fl, r).astype(xp.float64)  # an exact integer-valued float64
     lo, hi = float(t.min_code), float(t.max_code)
     if t.overflow == "WRAP":
         m = float(2.0**t.width)
-        w = jnp.fmod(q, m)  # exact
-        w = jnp.where(w < 0, w + m, w)
+        w = xp.fmod(q, m)  # exact
+        w = xp.where(w < 0, w + m, w)
         if t.signed:
-            w = jnp.where(w > hi, w - m, w)
+            w = xp.where(w > hi, w - m, w)
         code = w
     elif t.overflow == "SAT":
-        code = jnp.clip(q, lo, hi)
+        code = xp.clip(q, lo, hi)
     elif t.overflow == "SAT_ZERO":
-        code = jnp.where((q < lo) | (q > hi), 0.0, q)
+        code = xp.where((q < lo) | (q > hi), 0.0, q)
     else:  # SAT_SYM
-        code = jnp.clip(q, -hi if t.signed else lo, hi)
-    return code.astype(jnp.int64)
+        code = xp.clip(q, -hi if t.signed else lo, hi)
+    return code.astype(xp.int64)
+
+
+def _increment(xp, rounding: str, y, fl, r):
+    """Whether the rounding mode moves ``floor(y)`` up by one (only the asked mode is computed)."""
+    if rounding == "TRN":
+        return xp.zeros(xp.shape(y), dtype=bool)
+    if rounding == "TRN_ZERO":
+        return (y < 0) & (r > 0)
+    if rounding == "RND":
+        return r >= 0.5
+    if rounding == "RND_MIN_INF":
+        return r > 0.5
+    half = r == 0.5
+    if rounding == "RND_ZERO":
+        return (r > 0.5) | (half & (y < 0))
+    if rounding == "RND_INF":
+        return (r > 0.5) | (half & (y > 0))
+    return (r > 0.5) | (half & (xp.fmod(fl, 2.0) != 0))  # RND_CONV: ties to even

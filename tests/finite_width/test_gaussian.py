@@ -1,6 +1,7 @@
 """Gaussian expectations: closed forms against independent routes (Wick by brute force, mpmath, Price)."""
 
 import mpmath
+import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,18 +39,40 @@ def test_relu_arccos_kernel():
     assert abs(sympy.N((val - ref).subs(pts), 40)) < 1e-35
 
 
-@settings(max_examples=10)  # each example is a nested mpmath quadrature (~10 s)
+def _orthant_reference(p: int, q: int, rho: float) -> mpmath.mpf:
+    """E[y1^p y2^q; y1 > 0, y2 > 0] in Cartesian coordinates (independent of the polar derivation under test):
+    y1 = u, y2 = rho u + c v with c = sqrt(1 - rho^2); the inner integral over v > -rho u / c is a sum of truncated
+    normal moments M_k(a) = int_a^inf v^k phi(v) dv (M_0 = Phi(-a), M_1 = phi(a), M_k = a^(k-1) phi(a) + (k-1) M_(k-2),
+    by parts), and the outer integral over u > 0 is a one-dimensional mpmath quadrature."""
+    with mpmath.workdps(30):
+        rho = mpmath.mpf(rho)
+        c = mpmath.sqrt(1 - rho**2)
+
+        def inner(u):
+            a = -rho * u / c
+            M = [mpmath.ncdf(-a), mpmath.npdf(a)]
+            for k in range(2, q + 1):
+                M.append(a ** (k - 1) * mpmath.npdf(a) + (k - 1) * M[k - 2])
+            return sum(mpmath.binomial(q, k) * (rho * u) ** (q - k) * c**k * M[k] for k in range(q + 1))
+
+        return mpmath.quad(lambda u: u**p * mpmath.npdf(u) * inner(u), [0, 1, 3, mpmath.inf])
+
+
+@settings(max_examples=10)
 @given(p=st.integers(0, 3), q=st.integers(0, 3), rho=st.floats(-0.95, 0.95))
 def test_orthant_moment_matches_mpmath(p, q, rho):
     val = float(orthant_moment(p, q).subs(sympy.Symbol("rho", real=True), sympy.Rational(rho)))
-    c = mpmath.sqrt(1 - rho**2)
+    assert abs(val - float(_orthant_reference(p, q, rho))) < 1e-9
 
-    def f(u, v):  # y1 = u, y2 = rho u + c v
-        y2 = rho * u + c * v
-        return (u**p) * (y2**q) * mpmath.npdf(u) * mpmath.npdf(v) if y2 > 0 else 0
 
-    ref = mpmath.quad(lambda u: mpmath.quad(lambda v: f(u, v), [-rho * u / c, mpmath.inf]), [0, mpmath.inf])
-    assert abs(val - float(ref)) < 1e-9
+@pytest.mark.parametrize("rho", [-0.9, -0.3, 0.0, 0.55, 0.95])
+def test_orthant_reference_against_published_closed_forms(rho):
+    """The Cartesian reference itself: Sheppard's orthant probability 1/4 + asin(rho)/(2 pi) and the first-order
+    arc-cosine kernel (sin t + (pi - t) cos t)/(2 pi), cos t = rho (Cho & Saul 2009); negative control in rho."""
+    t = mpmath.acos(rho)
+    assert abs(_orthant_reference(0, 0, rho) - (mpmath.mpf(1) / 4 + mpmath.asin(rho) / (2 * mpmath.pi))) < 1e-13
+    assert abs(_orthant_reference(1, 1, rho) - (mpmath.sin(t) + (mpmath.pi - t) * mpmath.cos(t)) / (2 * mpmath.pi)) < 1e-13
+    assert abs(_orthant_reference(1, 1, rho + 1e-3) - _orthant_reference(1, 1, rho)) > 1e-5
 
 
 def test_erf_arcsine_formula_against_mpmath():

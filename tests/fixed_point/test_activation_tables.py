@@ -1,5 +1,6 @@
 """Activation lookup tables: hls4ml's own C++ (nnet_activation.h) bit for bit; exact tables within their proven bound."""
 
+import hashlib
 import json
 import subprocess
 
@@ -7,6 +8,7 @@ import mpmath
 import numpy as np
 import pytest
 
+import nntheory
 from nntheory.errors import SpecError
 from nntheory.numerics import FixedType
 from nntheory.numerics.fixed_point._lut import activation_table, table_bytes
@@ -105,6 +107,11 @@ def test_cli_tables_activation_and_fixed_quantize(cli, tmp_path):
     assert r.returncode == 0, r.stderr
     # by hand: LSB 1/32, range [-4, 4 - 1/32]; 0.1 -> 3/32, -3.14159 -> -101/32, 100 saturates, -1/16 exact
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), [3 / 32, -101 / 32, 127 / 32, -0.0625])
+    prov = json.loads((tmp_path / "out.npy.provenance.json").read_text())  # provenance: version, parameters, hashes
+    assert prov["sha256"] == hashlib.sha256((tmp_path / "out.npy").read_bytes()).hexdigest()
+    assert prov["input_sha256"] == hashlib.sha256((tmp_path / "in.npy").read_bytes()).hexdigest()
+    assert prov["type"] == "ap_fixed<8,3,AP_RND,AP_SAT>" and prov["nntheory_version"] == nntheory.__version__
+    assert prov["generator_function"] == "nntheory.numerics.FixedType.quantize" and prov["count"] == 4
     (tmp_path / "bad.npy").write_bytes(b"not an array")
     r = cli("fixed", "quantize", "--type", "ap_fixed<8,3>", "-i", tmp_path / "bad.npy", "-o", tmp_path / "o.npy")
     assert r.returncode == 2 and "Traceback" not in r.stderr and "--input" in r.stderr

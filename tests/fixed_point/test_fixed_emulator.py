@@ -1,5 +1,8 @@
 """ap_fixed / ap_ufixed emulation: bit for bit against hls4ml's C++ headers (g++), plus algebraic properties."""
 
+import math
+from fractions import Fraction
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from nntheory.errors import SpecError
 from nntheory.numerics import FixedType
-from nntheory.numerics.fixed_point._fixed import OVERFLOW_MODES, ROUNDING_MODES
+from nntheory.numerics.fixed_point._fixed import OVERFLOW_MODES, ROUNDING_MODES, quantize_codes
 from nntheory.validation.fixed_point._cpp import cpp_compiler, hls4ml_templates
 
 jax.config.update("jax_enable_x64", True)
@@ -52,9 +55,15 @@ def test_emulator_matches_ap_fixed_headers_bit_for_bit(harness):
     for i, t in enumerate(TYPES):
         x = _inputs(t, rng)
         ref = harness.codes(i, x)
-        got = np.asarray(t.quantize(x))
+        got = np.asarray(t.quantize(x))  # concrete inputs: the NumPy float64 route
         bad = np.nonzero(ref != got)[0]
         assert bad.size == 0, (str(t), x[bad[:5]], ref[bad[:5]], got[bad[:5]])
+        if i % 8 == 0:  # the JAX route (jit-able core) on every eighth type; XLA flushes subnormal inputs to zero,
+            # so they are lifted to the smallest normal number first, as the checked entry point does
+            tiny = np.finfo(np.float64).tiny
+            sub = np.r_[0 : len(x) - 10 : 13, len(x) - 10 : len(x)]  # every 13th point (all gaps hit) and the extremes
+            xj = np.where((x[sub] != 0) & (np.abs(x[sub]) < tiny), np.copysign(tiny, x[sub]), x[sub])
+            np.testing.assert_array_equal(np.asarray(quantize_codes(jnp.asarray(xj), t)), ref[sub], err_msg=str(t))
 
 
 @needs_cpp
@@ -103,8 +112,6 @@ def test_quantisation_properties(w, i, signed, r, o, seed):
 
 
 def test_jit_and_vmap():
-    from nntheory.numerics.fixed_point._fixed import quantize_codes
-
     t = FixedType.parse("ap_fixed<8,3,AP_RND_CONV,AP_SAT>")
     x = jnp.linspace(-5, 5, 101).reshape(1, 101)
     f = jax.jit(jax.vmap(lambda v: quantize_codes(v, t)))
@@ -133,3 +140,32 @@ def test_type_round_trips_through_its_spelling():
     for t in TYPES[::7]:
         assert FixedType.parse(str(t)) == t
     assert str(FixedType.parse("fixed<16,6,RND,SAT>")) == "ap_fixed<16,6,AP_RND,AP_SAT>"
+
+
+def _exact_codes(x: np.ndarray, t: FixedType) -> np.ndarray:
+    """Independent reference (exact rationals): TRN with SAT, floor(x 2^F) clipped to the code range."""
+    return np.array([min(max(math.floor(Fraction(float(v)) * Fraction(2) ** t.frac), t.min_code), t.max_code) for v in x])
+
+
+@pytest.mark.parametrize("x64", [True, False])
+def test_represent_is_exact_with_and_without_x64(x64):
+    t = FixedType(48, 10, True, "TRN", "SAT")  # 38 fractional bits: float32 (24-bit mantissas) would lose 14 or more
+    x = np.random.default_rng(3).normal(size=64) * 100.0 + 1.0 / 3.0
+    ref = _exact_codes(x, t)
+    assert np.any(ref * 2.0**-t.frac != x.astype(np.float32).astype(np.float64))  # negative control: float32 differs
+    with jax.enable_x64(x64):
+        codes, vals = t.quantize(x), t.represent(x)
+        back = t.convert(codes, t)
+    assert codes.dtype == np.int64 and vals.dtype == np.float64
+    np.testing.assert_array_equal(codes, ref)
+    np.testing.assert_array_equal(vals, ref * 2.0**-t.frac)
+    np.testing.assert_array_equal(back, ref)
+
+
+def test_jax_core_refuses_float32():
+    t = FixedType.parse("ap_fixed<16,6>")
+    with jax.enable_x64(False):
+        with pytest.raises(SpecError, match="quantize_codes: needs float64"):
+            quantize_codes(jnp.ones(3), t)
+        with pytest.raises(SpecError, match="needs float64"):
+            jax.jit(t.represent)(jnp.ones(3))  # a traced input takes the JAX route

@@ -13,6 +13,13 @@ exactly (layer 1 is deterministic), is a control variate with its coefficient fi
 regression (bias O(1/N)). Then we form :math:`y_K = n^2(\bar G - K - K1/n)` and :math:`y_U = n^2 k_3`, and fit
 ``y = b0 + b1/n`` by weighted least squares over the width sweep; the intercept ``b0`` estimates
 ``K2`` (resp. ``U``) with a standard error from the fit, and ``b1`` absorbs the next order.
+
+Two samplers give the same joint law of :math:`(\hat G^{(2)}, \hat G^{(3)})`. ``sampler="networks"`` draws real
+networks (:func:`sample_ensemble`). ``sampler="conditional"`` uses the exact identity behind the stochastic
+kernel: for one input, given layer :math:`l` the preactivations :math:`z^{(l+1)}_i = \sum_j W_{ij}\sigma(z^{(l)}_j)
++ b_i` are independent :math:`N(0, \hat G^{(l+1)})` with :math:`\hat G^{(l+1)} = C_b + (C_W/n)\sum_j
+\sigma(z^{(l)}_j)^2` (Gaussian weights and biases), so each layer costs :math:`n` draws instead of an
+:math:`n\times n` matrix: the same statistics at the same number of networks, hundreds of times faster.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from nntheory.theory import Activation
 from nntheory.validation.finite_width._ensembles import EnsembleSpec, sample_ensemble
 from nntheory.validation._estimators import fit_intercept, k3_jackknife
 
-__all__ = ["NNLOCheck", "k3_jackknife", "validate_nnlo"]
+__all__ = ["NNLOCheck", "conditional_kernels", "k3_jackknife", "validate_nnlo"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,43 @@ def _gauss_mean_sq(act: Activation, var: np.ndarray, nodes: int = 96) -> np.ndar
     return (vals**2) @ w
 
 
+def conditional_kernels(act: Activation, *, C_W: float, C_b: float, width: int, n_nets: int, x2: float, key: jax.Array,
+                        chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(G2, G3)``: the stochastic kernels of layers 2 and 3 of ``n_nets`` networks of one input, drawn layer by
+    layer from the exact conditional law (module docstring) instead of from weight matrices.
+
+    Args:
+        act: the activation.
+        C_W, C_b: initialisation variances (PDLT).
+        width: the width ``n`` of layers 1 and 2.
+        n_nets: the number of networks.
+        x2: ``|x|^2 / n_0`` of the input (layer 1 is deterministic: :math:`G^{(1)} = C_b + C_W x_2`).
+        key: JAX random key.
+        chunk: networks per batch (memory: about ``16 * chunk * width`` bytes).
+
+    Returns:
+        Two float64 arrays of shape ``(n_nets,)``.
+    """
+    import jax.numpy as jnp
+
+    from nntheory.validation._networks import activation_fns
+
+    sig = activation_fns(act)[0]
+
+    @jax.jit
+    def batch(k):
+        k1, k2 = jax.random.split(k)
+        z1 = jnp.sqrt(C_b + C_W * x2) * jax.random.normal(k1, (chunk, width), jnp.float64)
+        G2 = C_b + C_W * jnp.mean(sig(z1) ** 2, axis=1)
+        z2 = jnp.sqrt(G2)[:, None] * jax.random.normal(k2, (chunk, width), jnp.float64)
+        return G2, C_b + C_W * jnp.mean(sig(z2) ** 2, axis=1)
+
+    out = [batch(jax.random.fold_in(key, i)) for i in range(-(-n_nets // chunk))]
+    return tuple(np.concatenate([np.asarray(o[j]) for o in out])[:n_nets] for j in range(2))
+
+
 def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths, n_nets: int, x2: float = 1.0,
-                  seed: int = 0, chunk: int = 8192, progress: bool = False) -> list[NNLOCheck]:
+                  seed: int = 0, chunk: int = 8192, progress: bool = False, sampler: str = "networks") -> list[NNLOCheck]:
     """``K2`` and ``U`` at layer ``depth`` (one input, ``|x|^2/n_0 = x2``): theory from
     :func:`nntheory.diagrams.diagram_recursion` (order 2) vs the width-sweep fit (see module doc).
 
@@ -75,16 +117,21 @@ def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths
         x2: ``|x|^2 / n_0`` of the one input.
         seed: seed of the JAX key (width ``i`` uses ``fold_in(key, i)``).
         chunk, progress: as in :func:`sample_ensemble`.
+        sampler: ``"networks"`` (real networks) or ``"conditional"`` (the exact layer-by-layer law of the
+            stochastic kernels, :func:`conditional_kernels`; same statistics, far faster; module docstring).
 
     Returns:
         Two :class:`NNLOCheck`, for ``K2`` and ``U``.
 
     Raises:
-        SpecError: ``depth != 3`` or too few / too small widths.
+        SpecError: ``depth != 3``, too few / too small widths, an unknown sampler, or a standard error that is zero
+            (too few networks).
     """
     from nntheory.diagrams import diagram_recursion
     from nntheory.numerics import compile_recursion
 
+    if sampler not in ("networks", "conditional"):
+        raise SpecError(f"validate_nnlo: sampler must be 'networks' or 'conditional', got {sampler!r}.")
     if depth != 3:
         raise SpecError(f"validate_nnlo: depth must be 3 (the variance-reduced K2 estimator needs an exactly known E[G^(2)]), got {depth}.")
     widths = tuple(int(w) for w in widths)
@@ -98,10 +145,13 @@ def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths
     key = jax.random.PRNGKey(seed)
     mu2 = C_b + C_W * _gauss_mean_sq(act, np.array([C_b + C_W * x2]))[0]  # E[G^(2)], exact: layer 1 is deterministic
     for i, n in enumerate(widths):
-        spec = EnsembleSpec(act, depth, n, C_W, C_b, ntk_neurons=0)
-        ens = sample_ensemble(spec, X, key=jax.random.fold_in(key, i), n_nets=n_nets, chunk=chunk, progress=progress)
-        G = ens.G[:, depth - 1, 0, 0]
-        G2 = ens.G[:, 1, 0, 0]
+        if sampler == "conditional":
+            G2, G = conditional_kernels(act, C_W=C_W, C_b=C_b, width=n, n_nets=n_nets, x2=x2, key=jax.random.fold_in(key, i),
+                                        chunk=min(chunk, n_nets))
+        else:
+            spec = EnsembleSpec(act, depth, n, C_W, C_b, ntk_neurons=0)
+            ens = sample_ensemble(spec, X, key=jax.random.fold_in(key, i), n_nets=n_nets, chunk=chunk, progress=progress)
+            G, G2 = ens.G[:, depth - 1, 0, 0], ens.G[:, 1, 0, 0]
         h = C_b + C_W * _gauss_mean_sq(act, G2)  # E[G^(3) | G^(2)]
         c = np.cov(h, G2)
         beta = c[0, 1] / c[1, 1]
@@ -115,6 +165,9 @@ def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths
     inv = 1.0 / np.array(widths, float)
     out = []
     for name, y, se in (("K2", yK, seK), ("U", yU, seU)):
+        if min(se) <= 0 or not np.all(np.isfinite(se)):
+            raise SpecError(f"validate_nnlo: the standard error of {name} is zero (or not finite) at widths "
+                            f"{[w for w, e in zip(widths, se) if not e > 0]}: SE is zero: too few networks ({n_nets}).")
         b0, b0se, chi2 = fit_intercept(inv, np.array(y), np.array(se))
         out.append(NNLOCheck(act.name, name, t[name], float(b0), float(b0se), float(chi2), widths,
                              tuple(map(float, y)), tuple(map(float, se))))

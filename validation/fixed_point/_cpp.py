@@ -3,16 +3,23 @@
 These are the independent route for the fixed-point emulator: the Xilinx ``ap_fixed`` headers as hls4ml
 compiles them in ``hls_model.compile()``. Nothing here needs a vendor tool. Programs are generated,
 compiled once per set of types into a cache folder, and then serve requests over pipes in binary.
+
+The cache is private: ``$NNTHEORY_CACHE`` if set, else ``$XDG_CACHE_HOME/nntheory/cpp`` (default
+``~/.cache/nntheory/cpp``), created with mode 0700. A folder that is a symbolic link, is owned by another user,
+or is writable by the group or by others is refused (:class:`~nntheory.errors.HarnessError`): a binary planted
+there would be executed. Next to each binary a ``.sha256.json`` records the SHA-256 of the binary and of its
+source; a binary whose hashes do not match (truncated, replaced, or built from another source) is rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
+import stat
 import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +27,7 @@ import numpy as np
 from nntheory.errors import HarnessError, SpecError
 from nntheory.numerics.fixed_point._fixed import FixedType
 
-__all__ = ["ActivationHarness", "FixedHarness", "cpp_compiler", "hls4ml_templates"]
+__all__ = ["ActivationHarness", "FixedHarness", "cpp_compiler", "harness_cache", "hls4ml_templates"]
 
 
 def hls4ml_templates() -> Path | None:
@@ -41,24 +48,85 @@ def _cpp_type(t: FixedType) -> str:
     return f"{'ap_fixed' if t.signed else 'ap_ufixed'}<{t.width},{t.integer},AP_{t.rounding},AP_{t.overflow}>"
 
 
+_CXXFLAGS = ("-O1", "-std=c++14", "-w")
+
+
+def harness_cache() -> Path:
+    """The private folder of compiled harnesses (module docstring), created with mode 0700 if missing.
+
+    Returns:
+        The folder: ``$NNTHEORY_CACHE``, else ``$XDG_CACHE_HOME/nntheory/cpp``, else ``~/.cache/nntheory/cpp``.
+
+    Raises:
+        HarnessError: the folder is a symbolic link or not a folder, is owned by another user, or is writable
+            by its group or by others.
+    """
+    env = os.environ.get("NNTHEORY_CACHE")
+    if env:
+        cache = Path(env)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        cache = Path(base) / "nntheory" / "cpp"
+    try:
+        os.makedirs(cache, mode=0o700, exist_ok=True)
+        st = os.lstat(cache)
+    except OSError as exc:
+        raise HarnessError(f"C++ harness cache {str(cache)!r}: cannot create it ({exc}); set NNTHEORY_CACHE to a private folder.") from exc
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise HarnessError(f"C++ harness cache {str(cache)!r} is a symbolic link or not a folder; set NNTHEORY_CACHE to a private folder.")
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise HarnessError(f"C++ harness cache {str(cache)!r} is owned by uid {st.st_uid}, not by you (uid {os.getuid()}); "
+                           "set NNTHEORY_CACHE to a folder of your own.")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise HarnessError(f"C++ harness cache {str(cache)!r} is writable by its group or by others (mode "
+                           f"{stat.S_IMODE(st.st_mode):o}); run 'chmod 700' on it or set NNTHEORY_CACHE to a private folder.")
+    return cache
+
+
+def _sha256_file(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def _cached_ok(exe: Path, record: Path, source_sha: str) -> bool:
+    """True if ``exe`` exists and the record holds its SHA-256 and that of ``source`` (else it is rebuilt)."""
+    try:
+        rec = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(rec, dict) and rec.get("source_sha256") == source_sha and rec.get("binary_sha256") == _sha256_file(exe)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
 def _compile(source: str, tag: str) -> Path:
     templates, cxx = hls4ml_templates(), cpp_compiler()
     if templates is None or cxx is None:
         raise HarnessError("C++ harness: needs hls4ml (pip install 'nntheory[fpga]') and g++.")
-    key = hashlib.sha256((source + str(templates)).encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("NNTHEORY_CACHE", Path(tempfile.gettempdir()) / "nntheory-cpp"))
-    cache.mkdir(parents=True, exist_ok=True)
-    exe = cache / f"{tag}-{key}"
-    if exe.exists():
+    source_sha = hashlib.sha256(source.encode()).hexdigest()
+    key = hashlib.sha256("\0".join([source, str(templates), cxx, *_CXXFLAGS]).encode()).hexdigest()[:16]
+    cache = harness_cache()
+    exe, record, src = cache / f"{tag}-{key}", cache / f"{tag}-{key}.sha256.json", cache / f"{tag}-{key}.cpp"
+    if _cached_ok(exe, record, source_sha):
         return exe
-    src = cache / f"{tag}-{key}.cpp"
-    src.write_text(source)
-    tmp = exe.with_suffix(f".tmp{os.getpid()}")
-    cmd = [cxx, "-O1", "-std=c++14", "-w", f"-I{templates / 'ap_types'}", f"-I{templates / 'nnet_utils'}", str(src), "-o", str(tmp)]
+    _write_private(src, source.encode())
+    tmp = exe.with_name(f".{exe.name}.tmp{os.getpid()}")
+    cmd = [cxx, *_CXXFLAGS, f"-I{templates / 'ap_types'}", f"-I{templates / 'nnet_utils'}", str(src), "-o", str(tmp)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
         raise HarnessError(f"C++ harness: g++ failed:\n{r.stderr[-4000:]}")
+    binary_sha = _sha256_file(tmp)
     os.replace(tmp, exe)  # atomic: a concurrent build never sees half a binary
+    _write_private(record, (json.dumps({"binary_sha256": binary_sha, "source_sha256": source_sha}, sort_keys=True) + "\n").encode())
     return exe
 
 

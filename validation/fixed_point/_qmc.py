@@ -115,8 +115,11 @@ def quantized_ensemble(net: QuantizedMLP, x0, *, C_W: float, C_b: float, n_nets:
     bits = bits or [[]] * L
     batched = jax.jit(jax.vmap(_sampler(net, x0, dense, fns, bits, C_W, C_b)))
     keys = jax.random.split(jax.random.key(seed) if key is None else key, n_nets)
-    parts = [jax.tree_util.tree_map(np.asarray, batched(keys[s : s + chunk])) for s in range(0, n_nets, chunk)]
-    per = [tuple(np.concatenate([p[l][j] for p in parts]) for j in range(5)) for l in range(L)]
+    chunk = min(check_int(chunk, "chunk", lo=1, where="quantized_ensemble"), n_nets)
+    pad = -n_nets % chunk  # every batch has the same shape (one compilation); the padding networks are dropped
+    keys = jnp.concatenate([keys, jnp.repeat(keys[-1:], pad, axis=0)]) if pad else keys
+    parts = [jax.tree_util.tree_map(np.asarray, batched(keys[s : s + chunk])) for s in range(0, n_nets + pad, chunk)]
+    per = [tuple(np.concatenate([p[l][j] for p in parts])[:n_nets] for j in range(5)) for l in range(L)]
     return _estimates(per, bits, n_nets)
 
 

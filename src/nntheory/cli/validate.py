@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 
 from nntheory._io import atomic_write
-from nntheory.cli._args import ACTIVATION_HELP, int_list, json_text, number
+from nntheory.cli._args import ACTIVATION_HELP, int_list, json_text, number, output_file, write_manifest
 from nntheory.errors import SpecError
 
 HELP = "theory vs Monte Carlo ensembles (main job), trained ensembles vs NTK, equivariant NODEs"
@@ -29,11 +30,11 @@ def add_arguments(v) -> None:
     v.add_argument("--activation", action="append", default=None,
                    help=ACTIVATION_HELP + " (repeatable; default relu, tanh, gelu; training: erf, equivariance: relu)")
     v.add_argument("--depth", type=int, default=None,
-                   help="finite-width: layers (default 6); training/equivariance: hidden layers (default 1)")
-    v.add_argument("--widths", default=None, help="comma-separated widths, at least 3 (default 32,64,128,256; training "
+                   help="finite-width: layers (default 4; --full 6); training/equivariance: hidden layers (default 1)")
+    v.add_argument("--widths", default=None, help="comma-separated widths, at least 3 (default 16,32,64; --full 32,64,128,256; training "
                    "64,256,1024; equivariance: one width, default 512)")
     v.add_argument("--n-nets", dest="n_nets", type=int, default=None,
-                   help="networks per width (default 1000; training 32; equivariance 64 per ensemble)")
+                   help="networks per width (default 4000; --full 1000; training 32; equivariance 64 per ensemble)")
     v.add_argument("--steps", type=int, default=None, help="training/equivariance: gradient-descent steps (default 200 / 100)")
     v.add_argument("--arch", choices=("mlp", "cnn", "gcnn"), default=None,
                    help="training/equivariance: trained architecture (default mlp); cnn and gcnn (C4 group convolutions) "
@@ -43,10 +44,16 @@ def add_arguments(v) -> None:
     v.add_argument("--off-critical", dest="off", default="1.5,0.2",
                    help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")
     v.add_argument("--out", default="nntheory-out", help="output folder (results.json, table.txt, plots)")
+    v.add_argument("--full", action="store_true",
+                   help="finite-width: the thorough run (depth 6, widths 32,64,128,256, 1000 networks each; about 10 "
+                        "minutes on 2 cores) instead of the quick default (about 3 minutes); explicit flags still win")
 
 
 def run(args) -> int:
     """Run the selected job; exit code 0 if every check passed, 1 otherwise."""
+    _check_common(args)
+    if args.full and args.job != "finite-width":
+        raise SpecError(f"--full: only for the main job (validate finite-width), not 'validate {args.job}'.")
     if args.job in ("training", "equivariance"):
         from nntheory.cli._validate_training import run_training_job
 
@@ -58,17 +65,49 @@ def run(args) -> int:
     return run_main_job(args)
 
 
+def _check_common(args) -> None:
+    """Flags every job uses, checked before any work: --out (a writable folder), --seed, --z-max."""
+    from nntheory.cli._args import integer, output_folder
+
+    output_folder(args.out, "--out")
+    for name in ("results.json", "table.txt", "provenance.json"):
+        output_file(os.path.join(args.out, name), f"--out ({name})")
+    integer(args.seed, "seed", lo=0, hi=2**32 - 1)
+    if not (args.z_max > 0 and args.z_max < float("inf")):
+        raise SpecError(f"--z-max: must be a finite number > 0, got {args.z_max}.")
+
+
+#: the most networks per width, and the most memory one chunk of networks may take (weights of one layer)
+MAX_NETS, MAX_CHUNK_BYTES, _CHUNK = 1_000_000, 8e9, 256
+
+
+def _check_main_job_size(widths, n_nets: int) -> None:
+    """Refuse sizes whose memory would not fit, before anything is allocated (estimate in the message)."""
+    if n_nets > MAX_NETS:
+        raise SpecError(f"--n-nets: at most {MAX_NETS} networks per width (every network's statistics are kept: about "
+                        f"{n_nets * 1e-6 * 2:.3g} GB of keys and results for {n_nets}); run several seeds and combine.")
+    chunk_bytes = min(_CHUNK, n_nets) * max(widths) ** 2 * 8.0
+    if chunk_bytes > MAX_CHUNK_BYTES:
+        fits = int((MAX_CHUNK_BYTES / (min(_CHUNK, n_nets) * 8)) ** 0.5)
+        raise SpecError(f"--widths: width {max(widths)} needs about {chunk_bytes / 1e9:.3g} GB for one chunk of "
+                        f"{min(_CHUNK, n_nets)} networks' weights (limit {MAX_CHUNK_BYTES / 1e9:.0f} GB); use widths <= {fits}.")
+
+
 def _main_job_settings(args):
     """``(depth, widths, n_nets, factor, C_b)`` of the main job from the flags, checked by the library."""
     from nntheory.validation.finite_width import MAIN_JOB_DEFAULTS, check_main_job
+    from nntheory.validation.finite_width._main_job import MAIN_JOB_FULL
+
+    defaults = MAIN_JOB_FULL if args.full else MAIN_JOB_DEFAULTS
 
     for opt, val in (("--steps", args.steps), ("--arch", args.arch)):
         if val is not None:
             raise SpecError(f"{opt}: only for 'validate training' and 'validate equivariance'.")
-    widths = int_list(args.widths, "widths") if args.widths else MAIN_JOB_DEFAULTS["widths"]
-    depth = MAIN_JOB_DEFAULTS["depth"] if args.depth is None else args.depth
-    n_nets = MAIN_JOB_DEFAULTS["n_nets"] if args.n_nets is None else args.n_nets
+    widths = int_list(args.widths, "widths") if args.widths else defaults["widths"]
+    depth = defaults["depth"] if args.depth is None else args.depth
+    n_nets = defaults["n_nets"] if args.n_nets is None else args.n_nets
     widths, depth, n_nets = check_main_job(widths, depth, n_nets)
+    _check_main_job_size(widths, n_nets)
     parts = args.off.split(",")
     if len(parts) != 2:
         raise SpecError(f"--off-critical: expected two numbers 'factor,C_b', got {args.off!r}.")
@@ -86,14 +125,19 @@ def run_main_job(args) -> int:
 
     depth, widths, n_nets, fac, cb_off = _main_job_settings(args)
     names = args.activation or list(MAIN_JOB_ACTIVATIONS)
-    configs = main_job_configurations(names, off_critical=(fac, cb_off))
+    try:
+        configs = main_job_configurations(names, off_critical=(fac, cb_off))
+    except SpecError as exc:  # e.g. an activation without a critical point: name the option
+        msg = str(exc)
+        raise SpecError(msg if msg.startswith("--") else f"--activation: {msg}") from None
     X = main_job_inputs(args.seed)
     key = jax.random.key(args.seed)
     settings = {"nntheory": __version__, "depth": depth, "widths": list(widths), "n_nets": n_nets, "seed": args.seed,
-                "z_max": args.z_max, "inputs": X.tolist(), "dtype": "float64", "activations": names,
+                "z_max": args.z_max, "inputs": X.tolist(), "dtype": "float64", "activations": names, "full": bool(args.full),
                 "off_critical": [fac, cb_off]}
     print(f"nntheory validate: {json.dumps(settings, sort_keys=True)}", file=sys.stderr)
     results, lines, ok = [], [], True
+    plots: list[str] = []
     t0 = time.time()
     for i, cfg in enumerate(configs):
         act, C_W, C_b, label = cfg.activation, cfg.C_W, cfg.C_b, cfg.label
@@ -104,7 +148,8 @@ def run_main_job(args) -> int:
         results.append({"activation": act.name, "label": label, "C_W": C_W, "C_b": C_b, "passed": comp.passed,
                         "rows": comp.rows})
         lines += _table_lines(comp, label)
-        _plot(comp, os.path.join(args.out, f"{act.name}-{label}.png"))
+        plots.append(f"{re.sub(r'[^A-Za-z0-9_.+-]', '_', act.name)}-{label}.png")
+        _plot(comp, os.path.join(args.out, plots[-1]))
     table = "\n".join(lines)
     print(table)
     summary = f"{sum(r['passed'] for r in results)} passed, {sum(not r['passed'] for r in results)} failed"
@@ -112,6 +157,7 @@ def run_main_job(args) -> int:
     atomic_write(os.path.join(args.out, "results.json"),
                  json_text({"format_version": 1, "settings": settings, "results": results}, indent=1))
     atomic_write(os.path.join(args.out, "table.txt"), table + "\n")
+    write_manifest(args.out, ["results.json", "table.txt", *plots], job="validate finite-width", settings=settings)
     return 0 if ok else 1
 
 
