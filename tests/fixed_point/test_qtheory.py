@@ -94,3 +94,26 @@ def test_smallest_safe_width_is_safe_and_tight():
     safe, unsafe = mc.overflow[1][I], mc.overflow[1][I - 1]
     assert safe.value < 0.01 + 4 * safe.stderr
     assert unsafe.value > 0.01 - 4 * unsafe.stderr
+
+
+def test_zero_standard_errors_give_finite_z_or_a_refusal():
+    """A zero standard error never becomes an infinite z: exact agreement is z = 0, a rate falls back to the
+    prediction's binomial error over the networks, anything else is refused."""
+    from types import SimpleNamespace
+
+    from nntheory.errors import FixedPointError
+    from nntheory.validation._estimators import Estimate
+    from nntheory.validation.fixed_point._qmc import QuantizedEnsemble
+
+    def ens(bias, rate):
+        return QuantizedEnsemble(100, [Estimate(bias, 0.0)], [Estimate(1.0, 0.1)], [Estimate(2.0, 0.1)],
+                                 [{8: Estimate(rate, 0.0)}])
+
+    theory = SimpleNamespace(bias=[0.5], error_var=[1.0], accum_var=[2.0], overflow_rate=lambda l, I: 0.01)
+    rows = compare_quantized(theory, ens(0.5, 0.0))
+    z = {r["quantity"]: r["z"] for r in rows}
+    assert z["bias"] == 0.0
+    assert z["overflow@I=8"] == pytest.approx(-0.01 / np.sqrt(0.01 * 0.99 / 100))  # -1.005: binomial error of the prediction
+    assert all(np.isfinite(r["z"]) for r in rows)
+    with pytest.raises(FixedPointError, match="layer 1 bias.*standard error over 100 networks is zero"):
+        compare_quantized(theory, ens(0.25, 0.0))

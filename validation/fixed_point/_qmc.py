@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nntheory._checks import check_int
+from nntheory.errors import FixedPointError
 from nntheory.numerics.fixed_point._fixed import code_values, quantize_codes
 from nntheory.numerics.fixed_point._float_activations import float_activation
 from nntheory.numerics.fixed_point._qnet import QuantizedMLP
@@ -135,7 +136,11 @@ def compare_quantized(theory, mc: QuantizedEnsemble) -> list[dict]:
     Returns:
         A list of dicts, one per dense layer and quantity: ``layer`` (1-based int), ``quantity``
         (``"bias"``, ``"error_var"``, ``"accum_var"`` or ``"overflow@I=<bits>"``), and the floats
-        ``predicted``, ``measured``, ``stderr`` and ``z`` (0 or inf when ``stderr`` is 0).
+        ``predicted``, ``measured``, ``stderr`` and ``z`` (always finite: 0 when ``stderr`` is 0 and the
+        values agree; a rate with zero ``stderr`` uses the prediction's binomial error).
+
+    Raises:
+        FixedPointError: a zero standard error with a measurement that differs from a non-rate prediction.
     """
     rows = []
     for l in range(len(mc.bias)):
@@ -145,5 +150,19 @@ def compare_quantized(theory, mc: QuantizedEnsemble) -> list[dict]:
         for name, pred, est in items:
             se = float(est.stderr)
             rows.append({"layer": l + 1, "quantity": name, "predicted": float(pred), "measured": float(est.value), "stderr": se,
-                         "z": (float(est.value) - float(pred)) / se if se > 0 else (0.0 if est.value == pred else np.inf)})
+                         "z": _z(float(est.value), float(pred), se, name, l, mc.n_nets)})
     return rows
+
+
+def _z(measured: float, predicted: float, se: float, name: str, l: int, n_nets: int) -> float:
+    """``(measured - predicted) / se``, finite. A zero standard error (every network gave the same value) is
+    exact agreement (z = 0), or for a rate the binomial error of the prediction over ``n_nets`` networks;
+    otherwise it is refused."""
+    if se > 0:
+        return (measured - predicted) / se
+    if measured == predicted:
+        return 0.0
+    if name.startswith("overflow") and 0.0 < predicted < 1.0:
+        return (measured - predicted) / float(np.sqrt(predicted * (1.0 - predicted) / n_nets))
+    raise FixedPointError(f"compare_quantized: layer {l + 1} {name}: the standard error over {n_nets} networks is zero "
+                          f"but the measurement {measured!r} differs from the prediction {predicted!r}; use more networks.")
