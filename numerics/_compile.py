@@ -17,10 +17,10 @@ import jax.scipy.special as jsp
 import sympy
 
 from nntheory.errors import SpecError
-from nntheory.numerics._quadrature import QuadratureConfig, expectation_nodes
-from nntheory.theory._gaussian import ActivationFunction, GaussianExpectation
+from nntheory.numerics._quadrature import K_MAX_FIXED_WINDOW, QuadratureConfig, expectation_nodes
+from nntheory.theory._gaussian import ActivationFunction, GaussianExpectation, check_gaussian_integrable
 
-__all__ = ["compile_expr", "explicit_integrand", "require_float64"]
+__all__ = ["activation_callables", "compile_expr", "explicit_integrand", "require_float64"]
 
 
 def require_float64(where: str) -> None:
@@ -49,7 +49,54 @@ def _select(conds, choices, default=jnp.nan):
     return out
 
 
-_NAMESPACE = [{"erf": jsp.erf, "erfc": jsp.erfc, "select": _select}, "jax"]
+class stable_sigmoid(sympy.Function):  # noqa: N801 (printed name, looked up in the namespace)
+    r""":math:`1/(1+e^{-x})`, evaluated without overflow (``jax.nn.sigmoid``); derivatives stay in it."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        s = stable_sigmoid(self.args[0])
+        return s * (1 - s)
+
+
+class stable_softplus(sympy.Function):  # noqa: N801
+    r""":math:`\log(1+e^{x})`, evaluated without overflow (``jax.nn.softplus``)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return stable_sigmoid(self.args[0])
+
+
+def _stable(expr: sympy.Expr) -> sympy.Expr:
+    """Rewrite ``1/(1 + exp(y))**k`` and ``log(1 + exp(y))`` into overflow-free functions.
+
+    At large kernels the arguments reach |z| > 710 where ``exp`` overflows and ``inf/inf`` gives NaN.
+    """
+
+    def one_plus_exp(b: sympy.Expr):
+        if isinstance(b, sympy.Add) and len(b.args) == 2 and sympy.Integer(1) in b.args:
+            other = b.args[0] if b.args[1] == 1 else b.args[1]
+            if isinstance(other, sympy.exp):
+                return other.args[0]
+        return None
+
+    def sig(e):
+        if isinstance(e, sympy.Pow) and e.exp.is_Integer and e.exp < 0 and one_plus_exp(e.base) is not None:
+            return stable_sigmoid(-one_plus_exp(e.base)) ** (-e.exp)
+        if isinstance(e, sympy.log) and one_plus_exp(e.args[0]) is not None:
+            return stable_softplus(one_plus_exp(e.args[0]))
+        return None
+
+    return expr.replace(lambda e: sig(e) is not None, sig)
+
+
+_NAMESPACE = [{"erf": jsp.erf, "erfc": jsp.erfc, "select": _select, "stable_sigmoid": jax.nn.sigmoid,
+               "stable_softplus": jax.nn.softplus}, "jax"]
+
+
+_ZA = sympy.Symbol("z", real=True)  # the activations' variable (nntheory.theory._activations.z)
+_Z = sympy.Dummy("x", real=True)
 
 
 def explicit_integrand(F: sympy.Expr) -> tuple[sympy.Expr, tuple[float, ...]]:
@@ -65,13 +112,17 @@ def explicit_integrand(F: sympy.Expr) -> tuple[sympy.Expr, tuple[float, ...]]:
 
     Raises:
         SpecError: if the integrand contains a Dirac delta (a second derivative of a kinked activation).
+        ActivationError: an activation whose Gaussian expectations diverge or are not real
+            (:func:`~nntheory.theory._gaussian.check_gaussian_integrable`).
     """
     kinks: set[float] = set()
     for app in F.atoms(ActivationFunction):
+        check_gaussian_integrable(app.func.activation)
         kinks.update(float(k) for k in app.func.activation.kinks)
     out = F
     for cls in {app.func for app in F.atoms(ActivationFunction)}:
-        out = out.replace(cls, lambda arg, cls=cls: cls.activation(arg))
+        stable = sympy.Lambda(_Z, _stable(cls.activation.expr.subs(_ZA, _Z)))
+        out = out.replace(cls, lambda arg, stable=stable: stable(arg))
     out = out.doit()
     if out.has(sympy.DiracDelta):
         raise SpecError(
@@ -85,16 +136,56 @@ def explicit_integrand(F: sympy.Expr) -> tuple[sympy.Expr, tuple[float, ...]]:
     return out, tuple(sorted(kinks))
 
 
+_SWITCHES = (sympy.Piecewise, sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.sign)
+
+
+def _piecewise_polynomial(F: sympy.Expr, zs: Sequence[sympy.Symbol]) -> bool:
+    """True when ``F`` is a polynomial in ``zs`` on every piece (the kinked rule is then exact at any K)."""
+    pieces = []
+    for node in F.atoms(*_SWITCHES):
+        if isinstance(node, sympy.Piecewise):
+            pieces += [e for e, _ in node.args]
+        elif not isinstance(node, (sympy.Heaviside, sympy.sign)):
+            pieces += list(node.args)
+    bare = F.replace(lambda e: isinstance(e, _SWITCHES), lambda e: sympy.Integer(1))
+    return all(p.is_polynomial(*zs) for p in [bare, *pieces])
+
+
+def activation_callables(act, orders: Sequence[int] = (0, 1)) -> list[Callable[[jax.Array], jax.Array]]:
+    """Elementwise JAX functions of the activation's derivatives of the given orders (overflow-free forms).
+
+    Args:
+        act: an :class:`~nntheory.theory.Activation` whose Gaussian expectations exist
+            (:func:`~nntheory.theory._gaussian.check_gaussian_integrable`).
+        orders: derivative orders.
+
+    Returns:
+        One function per order, elementwise on arrays.
+
+    Raises:
+        ActivationError: an activation whose Gaussian expectations diverge or are not real.
+    """
+    check_gaussian_integrable(act)
+    expr = _stable(act.expr.subs(_ZA, _Z))
+    fns = []
+    for k in orders:
+        f = _lambdify([_Z], sympy.diff(expr, _Z, k))
+        fns.append(lambda x, f=f: jnp.asarray(f(x), dtype=jnp.result_type(x)) * jnp.ones_like(x))
+    return fns
+
+
 def _compile_expectation(E: GaussianExpectation, args: Sequence[sympy.Symbol], config: QuadratureConfig):
     zs = list(E.variables)
     F, kinks = explicit_integrand(E.integrand)
+    # a kinked integrand with non-polynomial pieces has the fixed-window rule's range
+    k_max = K_MAX_FIXED_WINDOW if kinks and not _piecewise_polynomial(F, zs) else None
     f = _lambdify([*zs, *args], F)
     d = len(zs)
     Kentries = _lambdify(list(args), sympy.Matrix(E.kernel).reshape(d * d, 1).T.tolist()[0])
 
     def expect(*vals):
         K = jnp.stack([jnp.asarray(v, dtype=_dtype(vals)) * jnp.ones((), _dtype(vals)) for v in Kentries(*vals)]).reshape(d, d)
-        pts, w = expectation_nodes(K, kinks, config)
+        pts, w = expectation_nodes(K, kinks, config, k_max=k_max)
         values = f(*(pts[:, i] for i in range(d)), *vals)
         return jnp.sum(w * values)
 

@@ -29,7 +29,9 @@ import sympy
 from nntheory.errors import KernelError, SpecError
 from nntheory.theory._activations import Activation, as_expr, as_matrix
 
-__all__ = ["GaussianExpectation", "ActivationFunction", "activation_function", "gaussian_expectation"]
+__all__ = [
+    "GaussianExpectation", "ActivationFunction", "activation_function", "check_gaussian_integrable", "gaussian_expectation",
+]
 
 
 class ActivationFunction(sympy.Function):
@@ -47,6 +49,77 @@ class ActivationFunction(sympy.Function):
 def activation_function(act: Activation) -> type[ActivationFunction]:
     """The sympy function class standing for ``act`` inside integrands (printed ``sigma``)."""
     return type("sigma", (ActivationFunction,), {"activation": act, "__module__": __name__})
+
+
+#: probe points for :func:`check_gaussian_integrable` (0 and both signs over many scales)
+_PROBES = tuple(sgn * 10.0**e for e in range(-8, 5) for sgn in (1, -1)) + (0.0,)
+#: growth at |z| = 1e4 beyond exp(_GROWTH * z^2) is refused (its expectation diverges once K >= 1/(2 * _GROWTH))
+_GROWTH = 1e-4
+
+
+@lru_cache(maxsize=None)
+def check_gaussian_integrable(act: Activation) -> None:
+    r"""Refuse an activation whose Gaussian expectations diverge or are not real.
+
+    First sympy's ``continuous_domain`` on the reals (``tan(z)``, ``1/z``, ``sqrt(z)`` fail there); then
+    the activation is evaluated (mpmath, 30 digits) at 0 and at :math:`\pm 10^{k}`, :math:`k = -8..4`: every
+    value must be real and finite (``1/z``, ``log(z)``, ``sqrt(z)`` fail), and :math:`\log|\sigma(z)|` at
+    :math:`|z| = 10^4` must stay below :math:`10^{-4} z^2` (``exp(z**2)``, whose expectation diverges for
+    :math:`K \ge 1/2`, fails). Growth in between (e.g. ``exp(z**2/1e5)``) is caught where it overflows: the
+    numerical routes refuse non-finite results.
+
+    Args:
+        act: the activation.
+
+    Returns:
+        None.
+
+    Raises:
+        ActivationError: naming the activation and the probe point that failed.
+    """
+    import mpmath
+    from sympy.calculus.util import continuous_domain
+
+    from nntheory.errors import ActivationError
+    from nntheory.theory._activations import z as zsym
+
+    try:
+        domain = continuous_domain(act.expr, zsym, sympy.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        domain = sympy.S.Reals  # piecewise or special functions: the probes below decide
+    if domain != sympy.S.Reals:
+        gap = sympy.S.Reals - domain
+        raise ActivationError(
+            f"activation {act.name!r}: is not real, finite and continuous on the whole real line (it fails on "
+            f"{gap}); its Gaussian expectations diverge or are not real. Use an activation defined on all reals."
+        )
+    f = sympy.lambdify(zsym, act.expr, modules="mpmath")
+    with mpmath.workdps(30):
+        for x in _PROBES:
+            try:
+                v = mpmath.mpmathify(f(mpmath.mpf(x)))
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
+                raise ActivationError(
+                    f"activation {act.name!r}: cannot be evaluated at z = {x:g} ({type(exc).__name__}); its Gaussian expectations "
+                    "are not defined. Use an activation that is real and finite on the whole real line."
+                ) from None
+            if isinstance(v, mpmath.mpc) and v.imag != 0:
+                raise ActivationError(
+                    f"activation {act.name!r}: is not real at z = {x:g} (value {mpmath.nstr(v, 6)}); its Gaussian "
+                    "expectations are not real. Use an activation that is real on the whole real line."
+                )
+            v = mpmath.re(v)
+            if not mpmath.isfinite(v):
+                raise ActivationError(
+                    f"activation {act.name!r}: is not finite at z = {x:g}; its Gaussian expectations diverge. "
+                    "Use an activation that is finite on the whole real line."
+                )
+            if abs(x) >= 1e4 and v != 0 and mpmath.log(abs(v)) > _GROWTH * x * x:
+                raise ActivationError(
+                    f"activation {act.name!r}: grows like exp(c z^2) (log|sigma| = {mpmath.nstr(mpmath.log(abs(v)), 4)} "
+                    f"at z = {x:g}); its Gaussian expectations diverge for K >= 1/(2c). Use an activation that grows "
+                    "more slowly."
+                )
 
 
 def _activations_in(expr: sympy.Expr) -> set[Activation]:

@@ -19,10 +19,10 @@ import numpy as np
 import sympy
 
 from nntheory._checks import check_int, check_real
-from nntheory.errors import SpecError
+from nntheory.errors import KernelError, SpecError
 from nntheory.numerics._compile import compile_expr
 from nntheory.numerics._inputs import gram_matrix
-from nntheory.numerics._quadrature import QuadratureConfig
+from nntheory.numerics._quadrature import K_MAX, K_MIN, QuadratureConfig
 from nntheory.theory.finite_width._recursions import HYPER, Recursion, finite_width_recursion, r
 
 __all__ = ["CompiledRecursion", "compile_recursion", "pairwise_statistics"]
@@ -67,19 +67,60 @@ class CompiledRecursion:
         Concrete arguments are checked before anything runs (traced ones, under ``jax.grad`` or ``jit``,
         are the caller's responsibility).
 
+        Every output is finite: with concrete arguments a NaN or infinity (an overflow, or a kernel value
+        outside the range where the quadrature's stated accuracy holds) raises an error naming the first
+        layer and statistic where it appears. Under ``jit``/``grad`` such entries stay NaN.
+
         Raises:
             SpecError: depth not an integer in ``[1, MAX_DEPTH]`` or beyond the memory limit, ``C_W <= 0``,
                 ``C_b < 0`` or a negative learning-rate factor.
-            KernelError: a Gram matrix that is not finite, symmetric and positive definite.
+            KernelError: a Gram matrix that is not finite, symmetric and positive definite; a statistic
+                that is not finite at some layer (overflow, or a kernel outside the quadrature's range).
         """
         _check_arguments(self, gram, depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
-        return _run(self, jnp.asarray(gram), depth, C_W, C_b, lambda_W, lambda_b, ratios)
+        out = _run(self, jnp.asarray(gram), depth, C_W, C_b, lambda_W, lambda_b, ratios)
+        check_finite(out, where="compiled recursion")
+        return out
 
 
 #: largest depth a compiled recursion runs (the per-layer outputs are kept)
 MAX_DEPTH = 100_000
 #: largest memory the per-layer outputs may take
 MAX_OUTPUT_BYTES = 2 * 1024**3
+
+
+def check_finite(out: dict[str, jax.Array], *, where: str, layer_axis: int = 0) -> None:
+    """Raise a :class:`KernelError` naming the first layer (1-based) and statistic that is not finite.
+
+    Args:
+        out: per-layer statistics, layers along ``layer_axis``; traced arrays are not checked.
+        where: the caller, for the message.
+        layer_axis: the axis that counts layers.
+
+    Returns:
+        None.
+
+    Raises:
+        KernelError: if an entry is NaN or infinite.
+    """
+    first = None
+    for name, arr in out.items():
+        if isinstance(arr, jax.core.Tracer):
+            return
+        bad = ~np.isfinite(np.asarray(arr))
+        if bad.any():
+            per_layer = np.moveaxis(bad, layer_axis, 0).reshape(bad.shape[layer_axis], -1).any(axis=1)
+            layer = int(np.argmax(per_layer)) + 1
+            if first is None or layer < first[0]:
+                first = (layer, name)
+    if first is not None:
+        layer, name = first
+        raise KernelError(
+            f"{where}: statistic {name} is not finite at layer {layer} (an overflow, or a kernel value outside "
+            f"the range [{K_MIN:g}, {K_MAX:g}] where Gaussian expectations are computed to their stated accuracy; "
+            "see nntheory.numerics._quadrature). Use fewer layers, or C_W, C_b and inputs that keep the kernel "
+            "in range."
+        )
 
 
 def _check_arguments(comp, gram, depth, **hyper) -> None:
@@ -184,6 +225,10 @@ def pairwise_statistics(
     Returns:
         A dict of JAX arrays: ``"K"`` and ``"Theta"`` of shape ``(depth, N, N)`` (symmetric), ``"V"`` and
         ``"K1"`` of shape ``(depth, N)``.
+
+    Raises:
+        KernelError: a statistic that is not finite at some layer (overflow, or a kernel value outside the
+            quadrature's supported range), naming the layer and the statistic.
     """
     gram = jnp.asarray(gram)
     N = gram.shape[0]
@@ -204,4 +249,5 @@ def pairwise_statistics(
         for n in ("K", "Theta"):
             v = jnp.moveaxis(res[n][:, :, 0, 1], 0, 1)
             out[n] = out[n].at[:, a, b].set(v).at[:, b, a].set(v)
+    check_finite(out, where="pairwise_statistics")
     return out

@@ -176,3 +176,109 @@ def test_kernels_symmetric_psd_and_ntk_dominates_gradient_part(depth, C_W, C_b, 
 def test_bad_input(call, match):
     with pytest.raises((KernelError, SpecError), match=match):
         call()
+
+
+# ---- quadrature activations: the graded rule over the whole range, chunking, refusals -----------------
+
+def _arcsine_erf_mp(X, depth, C_W):
+    """:func:`arcsine_erf` (C_b = lambda_b = 0, lambda_W = 1) in 40-digit mpmath: at large kernels the float
+    determinant (1 + 2K11)(1 + 2K22) - 4K12^2 cancels catastrophically."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        n = X.shape[0]
+        Xm = mpmath.matrix([[mpmath.mpf(float(v)) for v in row] for row in X])
+        K, T = C_W * Xm, Xm.copy()
+        for _ in range(depth - 1):
+            G, Gp = mpmath.matrix(n, n), mpmath.matrix(n, n)
+            for i in range(n):
+                for j in range(n):
+                    dd = (1 + 2 * K[i, i]) * (1 + 2 * K[j, j])
+                    G[i, j] = 2 / mpmath.pi * mpmath.asin(2 * K[i, j] / mpmath.sqrt(dd))
+                    Gp[i, j] = 4 / mpmath.pi / mpmath.sqrt(dd - 4 * K[i, j] ** 2)
+            K = C_W * G
+            T = mpmath.matrix([[G[i, j] + C_W * Gp[i, j] * T[i, j] for j in range(n)] for i in range(n)])
+        return (np.array([[float(K[i, j]) for j in range(n)] for i in range(n)]),
+                np.array([[float(T[i, j]) for j in range(n)] for i in range(n)]))
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1e-3, 1.0, 3e2, 1e5, 3e10])
+def test_graded_route_against_arcsine_over_the_whole_range(scale):
+    """The chunked graded route run on erf (whose closed form is the independent reference), with nearly
+    identical and opposite inputs, at kernel scales from 1e-12 to 1e11: 1e-10 relative."""
+    from nntheory.numerics.kernels._graded import graded_kernels
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(6, 4))
+    x[2] = -x[0]
+    if scale < 1e6:  # nearly parallel inputs; at larger kernels <σ'σ'> is ill-conditioned in the rounded Gram
+        x[1] = x[0] * (1 + 1e-9)  # matrix itself (1 - rho ~ ulp, the answer moves with K (1 - rho)), see _graded
+        x[3] = x[0] + 1e-7 * rng.normal(size=4)
+    x *= np.sqrt(scale)
+    X = x @ x.T / 4
+    kern = MLPKernel("erf", 3, 1.1, 0.0, 1.0, 0.0)
+    d = jnp.asarray(np.diag(X))
+    K, T = graded_kernels(kern, jnp.asarray(X), d, d, True)
+    K_ref, T_ref = _arcsine_erf_mp(X, 3, 1.1)
+    np.testing.assert_allclose(np.asarray(K), K_ref, rtol=1e-10, atol=1e-10 * np.max(np.abs(K_ref)))
+    np.testing.assert_allclose(np.asarray(T), T_ref, rtol=1e-10, atol=1e-10 * np.max(np.abs(T_ref)))
+
+
+def _mp_tanh_pair(K1, K12, K2):
+    """<tanh tanh> and <sech^2 sech^2> by nested mpmath quadrature split at the transitions."""
+    import mpmath
+
+    with mpmath.workdps(20):
+        a, c, b = (mpmath.mpf(v) for v in (K1, K12, K2))
+        L11, L21 = mpmath.sqrt(a), c / mpmath.sqrt(a)
+        L22 = mpmath.sqrt((a * b - c * c) / a)
+        out = []
+        for f in (mpmath.tanh, lambda t: mpmath.sech(t) ** 2):
+            def inner(u, f=f):
+                ctr = -L21 * u / L22
+                cuts = sorted(p for p in {ctr + s * x / L22 for x in (0, 0.1, 1, 10) for s in (1, -1)} if abs(p) < 12)
+                return mpmath.quad(lambda v: f(L21 * u + L22 * v) * mpmath.npdf(v), [-12, *cuts, 12])
+
+            cuts = sorted({s * x / L11 for x in (0, 0.1, 1, 10) for s in (1, -1)})
+            out.append(mpmath.quad(lambda u: f(L11 * u) * inner(u) * mpmath.npdf(u), [-12, *cuts, 12]))
+        return [float(v) for v in out]
+
+
+@pytest.mark.slow
+def test_tanh_kernels_of_raw_pixel_scale_inputs():
+    """|x|^2/n_0 ~ 5e5 (raw pixels): the old fixed window was 94 % off; depth 2 against nested mpmath."""
+    import mpmath
+
+    x = np.array([[700.0, 710.0], [705.0, -690.0]])
+    X = x @ x.T / 2
+    out = MLPKernel("tanh", 2, 1.0, 0.0)(x)
+    g, gp = _mp_tanh_pair(X[0, 0], X[0, 1], X[1, 1])
+    assert abs(float(out.nngp[0, 1]) / g - 1) < 1e-10
+    assert abs(float(out.ntk[0, 1]) / (g + gp * (1 + X[0, 1])) - 1) < 1e-10
+    with mpmath.workdps(20):
+        s = mpmath.sqrt(X[0, 0])
+        d = mpmath.quad(lambda u: mpmath.tanh(s * u) ** 2 * mpmath.npdf(u), [-12, -10 / s, -1 / s, 0, 1 / s, 10 / s, 12])
+    assert abs(float(out.nngp[0, 0]) / float(d) - 1) < 1e-10
+
+
+def test_chunks_do_not_change_the_result(monkeypatch):
+    from nntheory.numerics.kernels import _graded
+
+    x, _ = _inputs(11, n=9)
+    k = MLPKernel("tanh", 3, 1.7, 0.2)
+    full = k(x)
+    monkeypatch.setattr(_graded, "CHUNK_BYTES", 6 * 8 * 41 * 41 * 5)  # five pairs per chunk, a padded last one
+    assert _graded.pair_chunk(40, 40) == 5
+    part = k(x)
+    np.testing.assert_allclose(np.asarray(part.ntk), np.asarray(full.ntk), rtol=1e-14)
+    cross = k(x[:4], x[3:])
+    np.testing.assert_allclose(np.asarray(cross.nngp), np.asarray(full.nngp)[:4, 3:], rtol=1e-13)
+
+
+def test_sizes_and_ranges_are_refused_before_allocating():
+    with pytest.raises(KernelError, match=r"need about \d+\.\d GiB.*blocks of rows"):
+        MLPKernel("tanh", 3, 1.0)(np.ones((30000, 2)))
+    with pytest.raises(KernelError, match=r"at layer 1 has variances .* outside the range"):
+        MLPKernel("tanh", 3, 1.0)(np.full((2, 2), 1e7))
+    with pytest.raises(KernelError, match=r"at layer 2 has variances"):
+        MLPKernel("gelu", 5, 3.0)(np.full((2, 2), np.sqrt(3e11)))  # K1 = 9e11 grows by ~1.5 per layer: past 1e12 at layer 2
