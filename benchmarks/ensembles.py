@@ -57,6 +57,8 @@ def main():
           f"-> {flops / dt / peak:.1%} of peak")
     print(f"drawing the {a.n_nets * L * n * n:.3g} weights alone takes {t_rng:.2f} s ({t_rng / dt:.0%} of the run): "
           "at few inputs per network the run is bound by random-number generation, not by matmuls")
+    print(f"ceiling with explicit weights at this generator speed: {flops / t_rng / peak:.1%} of peak "
+          "(model flops over the time of the draws alone)")
 
 
 if __name__ == "__main__":

@@ -13,11 +13,14 @@ from nntheory.validation.finite_width import NNLOCheck as NNLOCheck
 from nntheory.validation.finite_width import validate_nnlo as validate_nnlo
 from nntheory.validation.finite_width import MAIN_JOB_ACTIVATIONS as MAIN_JOB_ACTIVATIONS
 from nntheory.validation.finite_width import MAIN_JOB_DEFAULTS as MAIN_JOB_DEFAULTS
+from nntheory.validation.finite_width import MAIN_JOB_FULL as MAIN_JOB_FULL
 from nntheory.validation.finite_width import MainJobConfig as MainJobConfig
 from nntheory.validation.finite_width import check_main_job as check_main_job
 from nntheory.validation.finite_width import main_job_configurations as main_job_configurations
 from nntheory.validation.finite_width import main_job_inputs as main_job_inputs
 from nntheory.validation.kernels import EquivarianceResult as EquivarianceResult
+from nntheory.validation.kernels import MonteCarloKernels as MonteCarloKernels
+from nntheory.validation.kernels import monte_carlo_kernels as monte_carlo_kernels
 from nntheory.validation.kernels import TrainedEnsemble as TrainedEnsemble
 from nntheory.validation.kernels import TrainedConvSpec as TrainedConvSpec
 from nntheory.validation.kernels import TrainedMLPSpec as TrainedMLPSpec
@@ -51,7 +54,9 @@ __all__ = [
     "Estimate",
     "MAIN_JOB_ACTIVATIONS",
     "MAIN_JOB_DEFAULTS",
+    "MAIN_JOB_FULL",
     "MainJobConfig",
+    "MonteCarloKernels",
     "NNLOCheck",
     "NodeComparison",
     "QATResult",
@@ -74,6 +79,7 @@ __all__ = [
     "invariance_residuals",
     "main_job_configurations",
     "main_job_inputs",
+    "monte_carlo_kernels",
     "node_equivariance",
     "ntk_distance",
     "qat_forward",

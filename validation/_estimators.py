@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nntheory.errors import StatisticError
+
 from nntheory.validation.finite_width._ensembles import EnsembleSummaries
 
 __all__ = ["Estimate", "estimate_statistics", "fit_intercept", "jackknife", "k3_jackknife"]
@@ -85,7 +87,8 @@ def _cov_cross(sum_c, sum_m, sum_mm, N):
 def estimate_statistics(ens: EnsembleSummaries) -> dict[str, Estimate]:
     """``K_mc`` (= K + K1/n + ...), ``V``, ``Theta`` and single-neuron ``kurtosis`` per layer.
 
-    ``V`` has shape ``(L, m, m, m, m)`` and is normalised by ``n_{l-1}`` (``n_0`` = input dimension).
+    ``V`` has shape ``(L, m, m, m, m)`` and is normalised by ``n_{l-1}`` (``n_0`` = input dimension); it is
+    left out when the ensemble was sampled without four-point summaries (``four_point=False``).
 
     Args:
         ens: the per-network summaries of an ensemble (from :func:`sample_ensemble`).
@@ -95,6 +98,25 @@ def estimate_statistics(ens: EnsembleSummaries) -> dict[str, Estimate]:
         layers and ``m`` inputs: ``"K_mc"`` and ``"Theta"`` of shape ``(L, m, m)``, ``"V"`` of shape
         ``(L, m, m, m, m)`` and ``"kurtosis"`` of shape ``(L, m)`` (the excess kurtosis ``E z^4 / (E z^2)^2 - 3``).
     """
+    spec = ens.spec
+    diag = np.arange(ens.S2.shape[-1])
+    z2 = ens.S2[:, :, diag, diag]
+
+    def kurt(s4, s2, s22, N):
+        mean2 = s2 / N
+        var_mean = (s22 / N - mean2**2) / (N - 1)  # unbiased square of the mean: (mean)^2 - Var(mean)
+        sq = mean2**2 - var_mean
+        return (s4 / N - 3 * sq) / sq
+
+    out = {"K_mc": _mean_se(ens.S2)}
+    if ens.C4 is not None:
+        out["V"] = _vertex(ens)
+    out.update(Theta=_mean_se(ens.NTK), kurtosis=jackknife(kurt, ens.M4, z2, z2**2))
+    return out
+
+
+def _vertex(ens: EnsembleSummaries) -> Estimate:
+    """``V`` per layer from the cross-neuron four-point summaries (U-statistic covariance, jackknife errors)."""
     spec = ens.spec
     L, m = spec.depth, ens.S2.shape[-1]
     pa = np.array([p[0] for p in ens.pairs])
@@ -113,21 +135,7 @@ def estimate_statistics(ens: EnsembleSummaries) -> dict[str, Estimate]:
                     p, q = pidx[tuple(sorted((a, b)))], pidx[tuple(sorted((c, d)))]
                     V[:, a, b, c, d] = n_prev * cov.value[:, p, q]
                     Vse[:, a, b, c, d] = n_prev * cov.stderr[:, p, q]
-    diag = np.arange(m)
-    z2 = ens.S2[:, :, diag, diag]
-
-    def kurt(s4, s2, s22, N):
-        mean2 = s2 / N
-        var_mean = (s22 / N - mean2**2) / (N - 1)  # unbiased square of the mean: (mean)^2 - Var(mean)
-        sq = mean2**2 - var_mean
-        return (s4 / N - 3 * sq) / sq
-
-    return {
-        "K_mc": _mean_se(ens.S2),
-        "V": Estimate(V, Vse),
-        "Theta": _mean_se(ens.NTK),
-        "kurtosis": jackknife(kurt, ens.M4, z2, z2**2),
-    }
+    return Estimate(V, Vse)
 
 
 def fit_intercept(x: np.ndarray, y: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -141,8 +149,15 @@ def fit_intercept(x: np.ndarray, y: np.ndarray, se: np.ndarray) -> tuple[np.ndar
     Returns:
         ``(b0, se(b0), chi2)``: arrays of the shape of ``y[0]``: the intercept, its standard error and
         the chi-squared of the fit.
+
+    Raises:
+        StatisticError: a standard error that is not positive and finite (a zero one would be an infinite weight).
     """
-    w = 1.0 / np.maximum(se, 1e-300) ** 2
+    se = np.asarray(se, dtype=float)
+    if not np.all(np.isfinite(se) & (se > 0)):
+        raise StatisticError("fit_intercept: se: every standard error must be positive and finite (a zero standard error "
+                             "means too few networks or a deterministic statistic; handle it before the fit).")
+    w = 1.0 / se**2
     Sw, Sx, Sxx = w.sum(0), (w * x).sum(0), (w * x * x).sum(0)
     Sy, Sxy = (w * y).sum(0), (w * x * y).sum(0)
     det = Sw * Sxx - Sx**2

@@ -63,3 +63,14 @@ def test_bad_input():
         EnsembleSpec(activation("relu"), depth=2, width=8, C_W=-1.0, C_b=0.0)
     with pytest.raises(ValueError, match="n_nets must be an integer >= 2"):
         sample_ensemble(EnsembleSpec(activation("relu"), 2, 8, 2.0, 0.0), X, key=jax.random.key(0), n_nets=1)
+
+
+def test_skipping_four_point_summaries_keeps_everything_else():
+    spec = EnsembleSpec(activation("tanh"), depth=3, width=16, C_W=1.5, C_b=0.2)
+    full = sample_ensemble(spec, X, key=jax.random.key(5), n_nets=12, chunk=8)
+    kern = sample_ensemble(spec, X, key=jax.random.key(5), n_nets=12, chunk=8, four_point=False)
+    assert kern.C4 is None and full.C4.shape == (12, 3, 3, 3)
+    for name in ("S2", "M4", "NTK", "G"):
+        np.testing.assert_array_equal(getattr(kern, name), getattr(full, name))
+    assert set(estimate_statistics(kern)) == {"K_mc", "Theta", "kurtosis"}
+    assert set(estimate_statistics(full)) == {"K_mc", "V", "Theta", "kurtosis"}

@@ -254,7 +254,7 @@ def test_tanh_kernels_of_raw_pixel_scale_inputs():
     out = MLPKernel("tanh", 2, 1.0, 0.0)(x)
     g, gp = _mp_tanh_pair(X[0, 0], X[0, 1], X[1, 1])
     assert abs(float(out.nngp[0, 1]) / g - 1) < 1e-10
-    assert abs(float(out.ntk[0, 1]) / (g + gp * (1 + X[0, 1])) - 1) < 1e-10
+    assert abs(float(out.ntk[0, 1]) / (1 + g + gp * (1 + X[0, 1])) - 1) < 1e-10  # lambda_b + <tanh tanh> + <sech^2 sech^2> Theta1
     with mpmath.workdps(20):
         s = mpmath.sqrt(X[0, 0])
         d = mpmath.quad(lambda u: mpmath.tanh(s * u) ** 2 * mpmath.npdf(u), [-12, -10 / s, -1 / s, 0, 1 / s, 10 / s, 12])

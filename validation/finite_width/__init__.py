@@ -21,6 +21,7 @@ from nntheory.validation.finite_width._ensembles import EnsembleSummaries as Ens
 from nntheory.validation.finite_width._ensembles import sample_ensemble as sample_ensemble
 from nntheory.validation.finite_width._main_job import MAIN_JOB_ACTIVATIONS as MAIN_JOB_ACTIVATIONS
 from nntheory.validation.finite_width._main_job import MAIN_JOB_DEFAULTS as MAIN_JOB_DEFAULTS
+from nntheory.validation.finite_width._main_job import MAIN_JOB_FULL as MAIN_JOB_FULL
 from nntheory.validation.finite_width._main_job import MainJobConfig as MainJobConfig
 from nntheory.validation.finite_width._main_job import check_main_job as check_main_job
 from nntheory.validation.finite_width._main_job import main_job_configurations as main_job_configurations
@@ -34,6 +35,7 @@ __all__ = [
     "EnsembleSummaries",
     "MAIN_JOB_ACTIVATIONS",
     "MAIN_JOB_DEFAULTS",
+    "MAIN_JOB_FULL",
     "MainJobConfig",
     "NNLOCheck",
     "check_main_job",

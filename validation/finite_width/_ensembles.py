@@ -70,12 +70,13 @@ class EnsembleSpec:
 @dataclass(frozen=True)
 class EnsembleSummaries:
     """Per-network summaries, leading axis = network: ``S2 (N,L,m,m)``, ``C4 (N,L,P,P)``, ``M4 (N,L,m)``,
-    ``NTK (N,L,m,m)``, ``G (N,L,m,m)``; ``pairs`` lists the input pairs ``p = (a <= b)``."""
+    ``NTK (N,L,m,m)``, ``G (N,L,m,m)``; ``pairs`` lists the input pairs ``p = (a <= b)``. ``C4`` is ``None`` when
+    :func:`sample_ensemble` ran with ``four_point=False``."""
 
     spec: EnsembleSpec
     inputs: np.ndarray
     S2: np.ndarray
-    C4: np.ndarray
+    C4: np.ndarray | None
     M4: np.ndarray
     NTK: np.ndarray
     pairs: tuple[tuple[int, int], ...]
@@ -87,7 +88,7 @@ class EnsembleSummaries:
         return self.S2.shape[0]
 
 
-def _one_network(key, X, spec: EnsembleSpec, sig, dsig, pairs):
+def _one_network(key, X, spec: EnsembleSpec, sig, dsig, pairs, four_point=True):
     n, L = spec.width, spec.depth
     m, n0 = X.shape
     params = pdlt_mlp_params(key, (n0,) + (n,) * L, spec.C_W, spec.C_b, X.dtype)
@@ -99,12 +100,14 @@ def _one_network(key, X, spec: EnsembleSpec, sig, dsig, pairs):
     for l in range(L):
         zl = zs[l]
         S2.append(zl @ zl.T / n)
-        A = zl[pa] * zl[pb]  # (P, n)
-        s = A.sum(1)
-        C4.append((s[:, None] * s[None, :] - A @ A.T) / (n * (n - 1)))
+        if four_point:
+            A = zl[pa] * zl[pb]  # (P, n)
+            s = A.sum(1)
+            C4.append((s[:, None] * s[None, :] - A @ A.T) / (n * (n - 1)))
         M4.append(jnp.mean(zl**4, axis=1))
         NTK.append(_ntk_diag(l, Ws, zs, acts, dsig, spec) if spec.ntk_neurons else jnp.zeros((m, m), X.dtype))
-    return jnp.stack(S2), jnp.stack(C4), jnp.stack(M4), jnp.stack(NTK), jnp.stack(Gs)
+    C4 = jnp.stack(C4) if four_point else jnp.zeros((L, 0, 0), X.dtype)
+    return jnp.stack(S2), C4, jnp.stack(M4), jnp.stack(NTK), jnp.stack(Gs)
 
 
 def _ntk_diag(l, Ws, zs, acts, dsig, spec):
@@ -131,6 +134,7 @@ def sample_ensemble(
     n_nets: int,
     chunk: int = 256,
     progress: bool = False,
+    four_point: bool = True,
 ) -> EnsembleSummaries:
     """Sample ``n_nets`` networks and return their per-network summaries (float64 if x64 is on).
 
@@ -141,6 +145,9 @@ def sample_ensemble(
         n_nets: number of networks (``>= 2``).
         chunk: networks per compiled batch.
         progress: report progress on stderr.
+        four_point: record the cross-neuron four-point summaries ``C4`` (``P x P`` per layer and network,
+            ``P = m (m + 1) / 2`` input pairs); ``False`` skips them (``C4`` is then ``None`` and
+            :func:`~nntheory.validation.estimate_statistics` has no ``"V"``), for callers that need kernels only.
 
     Returns:
         :class:`EnsembleSummaries`.
@@ -156,7 +163,7 @@ def sample_ensemble(
     m = X.shape[0]
     pairs = tuple((a, b) for a in range(m) for b in range(a, m))
     sig, dsig = activation_fns(spec.activation)
-    batched = jax.jit(jax.vmap(lambda k: _one_network(k, X, spec, sig, dsig, pairs)))
+    batched = jax.jit(jax.vmap(lambda k: _one_network(k, X, spec, sig, dsig, pairs, four_point)))
     devices = jax.devices()
     sharding = None
     if len(devices) > 1 and chunk % len(devices) == 0:
@@ -175,4 +182,4 @@ def sample_ensemble(
     if progress:
         print(file=sys.stderr)
     S2, C4, M4, NTK, G = (np.concatenate([p[i] for p in parts]) for i in range(5))
-    return EnsembleSummaries(spec, np.asarray(inputs), S2, C4, M4, NTK, pairs, G)
+    return EnsembleSummaries(spec, np.asarray(inputs), S2, C4 if four_point else None, M4, NTK, pairs, G)

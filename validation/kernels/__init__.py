@@ -14,6 +14,8 @@ Conventions:
   neural-tangents' count of nonlinearities (``depth`` of them give ``depth + 1`` layers).
 * Training: full-batch gradient descent on ``1/(2 size(Y)) sum (f - y)^2``, so the theory is
   :func:`~nntheory.numerics.ntk_predict` with ``method="gd"`` and ``normalization="mean"`` at the same rate.
+* :func:`monte_carlo_kernels` estimates the NNGP and NTK of untrained finite-width MLPs (PDLT parameterisation, as
+  the finite-width Monte Carlo) with standard errors over networks.
 * ``n_nets`` counts networks (``n_members``, its former name, is still accepted); ``key`` is a JAX key.
 """
 
@@ -25,6 +27,8 @@ from nntheory.validation.kernels._experiments import EquivarianceResult as Equiv
 from nntheory.validation.kernels._experiments import TrainingResult as TrainingResult
 from nntheory.validation.kernels._experiments import validate_equivariance as validate_equivariance
 from nntheory.validation.kernels._experiments import validate_training as validate_training
+from nntheory.validation.kernels._monte_carlo import MonteCarloKernels as MonteCarloKernels
+from nntheory.validation.kernels._monte_carlo import monte_carlo_kernels as monte_carlo_kernels
 from nntheory.validation.kernels._training import TrainedEnsemble as TrainedEnsemble
 from nntheory.validation.kernels._training import invariance_errors as invariance_errors
 from nntheory.validation.kernels._training import ntk_distance as ntk_distance
@@ -32,12 +36,14 @@ from nntheory.validation.kernels._training import train_ensemble as train_ensemb
 
 __all__ = [
     "EquivarianceResult",
+    "MonteCarloKernels",
     "TrainedConvSpec",
     "TrainedEnsemble",
     "TrainedMLPSpec",
     "TrainingResult",
     "digits_data",
     "invariance_errors",
+    "monte_carlo_kernels",
     "ntk_distance",
     "train_ensemble",
     "trained_spec",
