@@ -99,15 +99,33 @@ def dual_functions(act: Activation, quadrature: QuadratureConfig = QuadratureCon
         r = jnp.clip(r, -edge, edge)
         shape = jnp.broadcast_shapes(jnp.shape(k11), jnp.shape(r), jnp.shape(k22))
         args = [jnp.broadcast_to(v, shape).ravel() for v in (k11, r, k22)]
-        out = jax.vmap(cross1)(*args)
+        out = jax.vmap(cross1)(*args) if exact else _blocked(cross1, args, (1.0, 0.0, 1.0), _QUAD_BLOCK)
         return out[:, 0].reshape(shape), out[:, 1].reshape(shape)
 
     def diag(k):
         k = jnp.asarray(k)
-        out = jax.vmap(diag1)(k.ravel())
+        out = jax.vmap(diag1)(k.ravel()) if exact else _blocked(diag1, [k.ravel()], (1.0,), _QUAD_BLOCK)
         return out[:, 0].reshape(k.shape), out[:, 1].reshape(k.shape)
 
     return DualFunctions(diag, cross, exact)
+
+
+#: entries per block when dual functions integrate by quadrature: a block's node arrays (about 6 arrays of the
+#: 2-d rule's 241 x 401 nodes per entry) stay within 256 MiB, whatever the number of entries (e.g. the
+#: spatial covariances of ConvKernel)
+_QUAD_BLOCK = max(1, (256 * 1024**2) // (6 * 8 * 241 * 401))
+
+
+def _blocked(fn, args, pad, block: int):
+    """``vmap(fn)(*args)`` over flat ``args`` evaluated ``block`` entries at a time (``lax.map``), so the quadrature
+    arrays of one block are all that is alive; the last block is padded with the harmless values ``pad``."""
+    n = args[0].shape[0]
+    if n <= block:
+        return jax.vmap(fn)(*args)
+    nb = -(-n // block)
+    padded = [jnp.concatenate([a, jnp.full((nb * block - n,), p, a.dtype)]).reshape(nb, block) for a, p in zip(args, pad)]
+    out = jax.lax.map(lambda xs: jax.vmap(fn)(*xs), padded)
+    return out.reshape(nb * block, *out.shape[2:])[:n]
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,18 @@ def test_lifting_layer_kernels_against_real_gcnns():
 def test_conv_bad_input(call, match):
     with pytest.raises((SpecError, KernelError), match=match):
         call()
+
+
+def test_quadrature_dual_functions_run_in_bounded_blocks(monkeypatch):
+    """Activations without closed forms integrate every spatial covariance entry by quadrature; the entries go
+    through in blocks (so a C4 GCNN of tanh no longer asks for ~70 GB) and blocking changes nothing."""
+    from nntheory.numerics.kernels import _kernels
+
+    x = np.random.default_rng(3).normal(size=(3, 3, 3))
+    k = ConvKernel("tanh", depth=2, C_W=1.3, C_b=0.2, n_rot=2, filter_size=3)
+    whole = k(x[:2])  # 2 * 2 * 9 entries per side: one vmap
+    monkeypatch.setattr(_kernels, "_QUAD_BLOCK", 7)  # a new input shape is traced again, now in blocks of 7
+    blocked = k(x)
+    np.testing.assert_allclose(np.asarray(blocked.nngp)[:2, :2], np.asarray(whole.nngp), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(blocked.ntk)[:2, :2], np.asarray(whole.ntk), rtol=1e-13)
+    assert _kernels._blocked(lambda a: jnp.stack([a, 2 * a]), [jnp.arange(10.0)], (0.0,), 3).shape == (10, 2)
