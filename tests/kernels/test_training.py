@@ -51,7 +51,7 @@ def test_cli_validate_training_and_equivariance(cli, tmp_path):
 @pytest.mark.parametrize("args, match", [
     (["--activation", "relu", "--W-std", "1", "--depth", "2", "--inputs", "-"], "same dimension"),
     (["--activation", "relu", "--W-std", "-1", "--depth", "2", "--inputs", "-"], "W-std"),
-    (["--activation", "relu", "--W-std", "1", "--depth", "0", "--inputs", "-"], "layers must be >= 1"),
+    (["--activation", "relu", "--W-std", "1", "--depth", "0", "--inputs", "-"], "--depth must be an integer in [1, "),
     (["--activation", "__import__('os')", "--W-std", "1", "--depth", "2", "--inputs", "-"], "activation"),
 ])
 def test_cli_kernels_bad_input(cli, args, match):
