@@ -66,6 +66,10 @@ def json_scan():
 
 
 def pytest_sessionfinish(session, exitstatus):
+    # Under pytest-xdist the workers' temporary folders sit inside the controller's basetemp: the controller
+    # scans them all once, after every worker has finished; workers do not scan.
+    if hasattr(session.config, "workerinput"):
+        return
     factory = getattr(session.config, "_tmp_path_factory", None)
     base = getattr(factory, "_basetemp", None)
     if base is None or not os.path.isdir(base):
