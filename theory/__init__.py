@@ -31,6 +31,8 @@ from nntheory.theory.finite_width import finite_width_recursion as finite_width_
 from nntheory.theory._closed_forms import wick_moment as wick_moment
 from nntheory.theory.finite_width import Criticality as Criticality
 from nntheory.theory.finite_width import criticality as criticality
+from nntheory.theory.finite_width import NTK_STATISTICS as NTK_STATISTICS
+from nntheory.theory.finite_width import ntk_recursion as ntk_recursion
 from nntheory.theory._gaussian import GaussianExpectation as GaussianExpectation
 from nntheory.theory._gaussian import activation_function as activation_function
 from nntheory.theory._gaussian import gaussian_expectation as gaussian_expectation
@@ -83,6 +85,7 @@ __all__ = [
     "InvariantSet",
     "JetSpace",
     "LieAlgebraAction",
+    "NTK_STATISTICS",
     "NetworkSpec",
     "RealBasisTerm",
     "Recursion",
@@ -107,6 +110,7 @@ __all__ = [
     "kernel_symbols",
     "leaky_relu",
     "lie_action",
+    "ntk_recursion",
     "orthant_moment",
     "overflow_probability",
     "overflow_rate",

@@ -11,6 +11,8 @@ Network ``z^(1) = b + W x``, ``z^(l+1) = b + W sigma(z^(l))`` with ``b ~ N(0, C_
 * ``K1``: the NLO kernel correction, ``E[z_a z_b] = K + K1/n_{l-1} + O(1/n^2)``.
 * ``Theta``: the NTK mean with learning-rate factors ``lambda_b`` (biases) and ``lambda_W/n_{l-1}``
   (weights), ``Theta^(1) = lambda_b + lambda_W X``.
+* NTK sector at ``1/n`` (:func:`ntk_recursion`): ``Theta1`` (NLO NTK mean), ``D``, ``F`` (NTK-preactivation
+  cross-correlations), ``A``, ``B`` (NTK variance); definitions in :mod:`nntheory.theory.finite_width._ntk`.
 
 Kernel derivatives are taken with respect to symmetric variables ``K_p``, ``p = (a <= b)``.
 Criticality: ``chi_par = C_W d<sigma^2>/dK = 1`` and ``chi_perp = C_W <sigma'^2> = 1`` at the fixed
@@ -23,12 +25,16 @@ from nntheory.theory.finite_width._recursions import Statistic as Statistic
 from nntheory.theory.finite_width._recursions import finite_width_recursion as finite_width_recursion
 from nntheory.theory.finite_width._criticality import Criticality as Criticality
 from nntheory.theory.finite_width._criticality import criticality as criticality
+from nntheory.theory.finite_width._ntk import NTK_STATISTICS as NTK_STATISTICS
+from nntheory.theory.finite_width._ntk import ntk_recursion as ntk_recursion
 
 __all__ = [
     "Criticality",
+    "NTK_STATISTICS",
     "NetworkSpec",
     "Recursion",
     "Statistic",
     "criticality",
     "finite_width_recursion",
+    "ntk_recursion",
 ]

@@ -19,6 +19,25 @@ ORDER_CONVENTIONS = ("PDLT, equal widths n: kappa_m(G) = sum_k S(m,k)/n^k for th
                      "mean = <z^2>, var_G = Var(G), kurtosis = (<z^4> - 3<z^2>^2)/<z^2>^2 = 3 Var(G)/<z^2>^2")
 
 
+#: the statistics --statistics accepts (order of the JSON keys in the help); default: today's four
+STATISTICS = ("K", "K1", "V", "Theta", "Theta1", "A", "B", "D", "F", "P", "Q")
+DEFAULT_STATISTICS = ("K", "V", "K1", "Theta")
+#: PDLT's dNTK / ddNTK tensors: named in the issue, not derived yet
+NOT_YET = ("R", "S", "T", "U")
+#: the weight initialisations --init accepts now, and the ones named but not implemented
+INITS = ("gaussian",)
+INITS_NOT_YET = ("orthogonal",)
+NTK_CONVENTIONS = ("NTK sector (n = n_{l-1}, dH = H - E[H]): E[H_ij;ab] = d_ij (Theta + Theta1/n); "
+                   "E[dH_i1i2;a1a2 z_i3;a3 z_i4;a4] = (d12 d34 D[a1][a2][a3][a4] + d13 d24 F[a1][a3][a2][a4] "
+                   "+ d14 d23 F[a1][a4][a2][a3])/n; E[dH_i1i2;a1a2 dH_i3i4;a3a4] = (d12 d34 A[a1][a2][a3][a4] "
+                   "+ d13 d24 B[a1][a3][a2][a4] + d14 d23 B[a1][a4][a2][a3])/n; dNTK: E[dH_i0i1i2;d0d1d2 z_i3;d3] = "
+                   "(d01 d23 P[d0][d1][d2][d3] + d02 d13 P[d0][d2][d1][d3] + d03 d12 Q[d0][d1][d2][d3])/n, "
+                   "dNTK_moments: iik_k = n E[dH_iik z_k] = P, ikk_i = n E[dH_ikk z_i] = Q (i != k), "
+                   "iii_i = n E[dH_iii z_i] = P[d0][d1][d2][d3] + P[d0][d2][d1][d3] + Q[d0][d1][d2][d3]; several inputs: "
+                   "D, F, A, B, P, Q are nested lists in exactly this index order, K, K1, Theta, Theta1 [a][b], "
+                   "V [pair][pair] over V_pairs")
+
+
 def add_arguments(r) -> None:
     """The flags of ``nntheory recursions``."""
     r.add_argument("--activation", required=True, help=ACTIVATION_HELP)
@@ -36,6 +55,12 @@ def add_arguments(r) -> None:
     r.add_argument("--order", type=int, default=None,
                    help="finite-width order k: every kernel cumulant to 1/n^k from the Feynman diagrams, and predictions at --width")
     r.add_argument("--width", default=None, help="with --order: the hidden width n (equal widths) of the predictions")
+    r.add_argument("--statistics", default=None,
+                   help=f"comma-separated statistics per layer, from {','.join(STATISTICS)} (default: K,V,K1,Theta); "
+                        "Theta1 is the 1/n NTK mean, D, F the NTK-preactivation and A, B the NTK-variance tensors (PDLT ch. 8), "
+                        "P, Q the dNTK-preactivation tensors (PDLT ch. 11; smooth activations; adds dNTK_moments)")
+    r.add_argument("--init", default="gaussian",
+                   help="weight initialisation: gaussian (default; the only one implemented)")
     r.add_argument("--format", choices=("json", "table"), default="json")
 
 
@@ -79,14 +104,42 @@ def _ratios(args):
     return widths, np.array([1.0] + [widths[i] / widths[i - 1] for i in range(1, len(widths))])
 
 
+def _statistics(args) -> tuple[str, ...] | None:
+    """The statistics asked for with ``--statistics`` (``None``: the default four, output unchanged)."""
+    if args.statistics is None:
+        return None
+    names = tuple(n.strip() for n in str(args.statistics).split(","))
+    known = ", ".join(STATISTICS)
+    for n in names:
+        if n in NOT_YET:
+            raise SpecError(f"--statistics: {n} (the ddNTK tensors R, S, T, U) is not implemented yet; "
+                            f"known statistics: {known}.")
+        if n not in STATISTICS:
+            raise SpecError(f"--statistics: unknown statistic {n!r}; known statistics: {known}.")
+    if len(set(names)) != len(names):
+        raise SpecError(f"--statistics: {args.statistics!r} names a statistic twice.")
+    return names
+
+
+def _init(args) -> str:
+    init = str(args.init).strip().lower()
+    if init in INITS_NOT_YET:
+        raise SpecError(f"--init {init}: not implemented yet; only --init gaussian is available.")
+    if init not in INITS:
+        raise SpecError(f"--init: unknown value {args.init!r}; choose gaussian (orthogonal is not implemented yet).")
+    return init
+
+
 def run(args) -> int:
     """Compile the recursion of the activation and print its statistics layer by layer."""
     import numpy as np
 
     from nntheory.numerics import compile_recursion
-    from nntheory.theory import activation, finite_width_recursion
+    from nntheory.theory import activation, finite_width_recursion, ntk_recursion
 
     integer(args.depth, "depth", lo=1, hi=MAX_DEPTH, why="the recursion is iterated layer by layer")
+    names = _statistics(args)
+    init = _init(args)
     act = activation(args.activation)
     C_W, C_b, crit = hyperparameters(args, act)
     lam_b = number(args.lambda_b, "lambda-b", nonnegative=True)
@@ -94,15 +147,25 @@ def run(args) -> int:
     G, single = _inputs(args)
     widths, ratios = _ratios(args)
     if args.order is not None or args.width is not None:
+        if names is not None:
+            raise SpecError("--statistics: not supported with --order (the diagram predictions print their own cumulants).")
         return _run_orders(args, act, G, single, C_W, C_b, crit, widths)
     m = G.shape[0]
-    comp = compile_recursion(finite_width_recursion(act, m))
+    ntk = names is not None and not set(names) <= set(DEFAULT_STATISTICS)
+    dntk = names is not None and bool({"P", "Q"} & set(names))
+    if dntk and not act.is_smooth:
+        raise SpecError(f"--statistics: P, Q (the dNTK) need a smooth activation (sigma'' a function); "
+                        f"{act.name!r} has kinks.")
+    rec = ntk_recursion(act, m, dntk=dntk) if ntk else finite_width_recursion(act, m)
+    comp = compile_recursion(rec)
     out = {k: np.asarray(v) for k, v in comp(G, depth=args.depth, C_W=C_W, C_b=C_b, lambda_W=lam_W, lambda_b=lam_b,
                                               ratios=ratios).items()}
     pairs = [(a, b) for a in range(m) for b in range(a, m)]
-    layers = [_layer_row(out, l, pairs, single) for l in range(args.depth)]
+    layers = [_layer_row(out, l, pairs, single, names or DEFAULT_STATISTICS) for l in range(args.depth)]
     settings = {"activation": act.name, "activation_expr": str(act.expr), "C_W": C_W, "C_b": C_b, "depth": args.depth,
                 "lambda_b": lam_b, "lambda_W": lam_W, "widths": widths, "dtype": "float64", "conventions": CONVENTIONS}
+    if names is not None:
+        settings.update({"statistics": list(names), "init": init, "ntk_conventions": NTK_CONVENTIONS})
     _input_settings(settings, crit, G, single)
     if not single:
         settings["V_pairs"] = [list(p) for p in pairs]
@@ -110,15 +173,27 @@ def run(args) -> int:
     if args.format == "json":
         write_json({"settings": settings, "layers": layers})
     else:
-        _table(settings, layers, single)
+        _table(settings, layers, single, names or DEFAULT_STATISTICS)
     return 0
 
 
-def _layer_row(out: dict, l: int, pairs, single: bool) -> dict:
+def _layer_row(out: dict, l: int, pairs, single: bool, names) -> dict:
+    """One layer: scalars (single input) or nested lists indexed by inputs (``V`` by input pairs)."""
     if single:
-        return {"l": l + 1, **{k: float(out[k][l].reshape(-1)[0]) for k in ("K", "V", "K1", "Theta")}}
-    return {"l": l + 1, "K": out["K"][l].tolist(), "K1": out["K1"][l].tolist(), "Theta": out["Theta"][l].tolist(),
-            "V": [[float(out["V"][l][p[0], p[1], q[0], q[1]]) for q in pairs] for p in pairs]}
+        row = {"l": l + 1, **{k: float(out[k][l].reshape(-1)[0]) for k in names}}
+    else:
+        row = {"l": l + 1}
+        for k in names:
+            if k == "V":
+                row[k] = [[float(out["V"][l][p[0], p[1], q[0], q[1]]) for q in pairs] for p in pairs]
+            else:
+                row[k] = out[k][l].tolist()
+    if "P" in out and ("P" in names or "Q" in names):
+        P, Q = out["P"][l], out["Q"][l]
+        iii = P + P.transpose(0, 2, 1, 3) + Q
+        row["dNTK_moments"] = ({"iik_k": float(P.ravel()[0]), "ikk_i": float(Q.ravel()[0]), "iii_i": float(iii.ravel()[0])}
+                               if single else {"iik_k": P.tolist(), "ikk_i": Q.tolist(), "iii_i": iii.tolist()})
+    return row
 
 
 def _input_settings(settings: dict, crit, G, single: bool) -> None:
@@ -132,16 +207,19 @@ def _input_settings(settings: dict, crit, G, single: bool) -> None:
         settings["gram"] = G.tolist()
 
 
-def _table(settings, layers, single) -> None:
+def _table(settings, layers, single, names) -> None:
     print(f"# {settings['activation']}  C_W={settings['C_W']!r}  C_b={settings['C_b']!r}  depth={settings['depth']}")
     if single:
-        print(f"{'l':>3} {'K':>24} {'V':>24} {'K1':>24} {'Theta':>24}")
+        print(f"{'l':>3} " + " ".join(f"{k:>24}" for k in names))
         for r in layers:
-            print(f"{r['l']:>3} {r['K']!r:>24} {r['V']!r:>24} {r['K1']!r:>24} {r['Theta']!r:>24}")
+            print(f"{r['l']:>3} " + " ".join(f"{r[k]!r:>24}" for k in names))
+            if "dNTK_moments" in r:
+                print(f"    dNTK_moments: {r['dNTK_moments']}")
         return
+    order = [k for k in ("K", "K1", "Theta", "V") if k in names] + [k for k in names if k not in ("K", "K1", "Theta", "V")]
     for r in layers:
         print(f"l={r['l']}")
-        for k in ("K", "K1", "Theta", "V"):
+        for k in order + (["dNTK_moments"] if "dNTK_moments" in r else []):
             print(f"  {k} = {r[k]}")
 
 
