@@ -9,6 +9,14 @@ from nntheory.validation.finite_width import sample_ensemble as sample_ensemble
 from nntheory.validation._estimators import Estimate as Estimate
 from nntheory.validation._estimators import estimate_statistics as estimate_statistics
 from nntheory.validation._estimators import fit_intercept as fit_intercept
+from nntheory.validation.finite_width import NTKEnsemble as NTKEnsemble
+from nntheory.validation.finite_width import NTKEnsembleSpec as NTKEnsembleSpec
+from nntheory.validation.finite_width import NTKSweep as NTKSweep
+from nntheory.validation.finite_width import haar_orthogonal as haar_orthogonal
+from nntheory.validation.finite_width import ntk_statistics as ntk_statistics
+from nntheory.validation.finite_width import ntk_width_sweep as ntk_width_sweep
+from nntheory.validation.finite_width import orthogonal_mlp_params as orthogonal_mlp_params
+from nntheory.validation.finite_width import sample_ntk_ensemble as sample_ntk_ensemble
 from nntheory.validation.finite_width import NNLOCheck as NNLOCheck
 from nntheory.validation.finite_width import validate_nnlo as validate_nnlo
 from nntheory.validation.finite_width import MAIN_JOB_ACTIVATIONS as MAIN_JOB_ACTIVATIONS
@@ -58,6 +66,9 @@ __all__ = [
     "MainJobConfig",
     "MonteCarloKernels",
     "NNLOCheck",
+    "NTKEnsemble",
+    "NTKEnsembleSpec",
+    "NTKSweep",
     "NodeComparison",
     "QATResult",
     "QuantizedEnsemble",
@@ -75,6 +86,7 @@ __all__ = [
     "estimate_statistics",
     "fake_quant",
     "fit_intercept",
+    "haar_orthogonal",
     "invariance_errors",
     "invariance_residuals",
     "main_job_configurations",
@@ -82,9 +94,13 @@ __all__ = [
     "monte_carlo_kernels",
     "node_equivariance",
     "ntk_distance",
+    "ntk_statistics",
+    "ntk_width_sweep",
+    "orthogonal_mlp_params",
     "qat_forward",
     "quantized_ensemble",
     "sample_ensemble",
+    "sample_ntk_ensemble",
     "theory_statistics",
     "train_ensemble",
     "train_qat",

@@ -26,6 +26,14 @@ from nntheory.validation.finite_width._main_job import MainJobConfig as MainJobC
 from nntheory.validation.finite_width._main_job import check_main_job as check_main_job
 from nntheory.validation.finite_width._main_job import main_job_configurations as main_job_configurations
 from nntheory.validation.finite_width._main_job import main_job_inputs as main_job_inputs
+from nntheory.validation.finite_width._ntk_monte_carlo import NTKEnsemble as NTKEnsemble
+from nntheory.validation.finite_width._ntk_monte_carlo import NTKEnsembleSpec as NTKEnsembleSpec
+from nntheory.validation.finite_width._ntk_monte_carlo import NTKSweep as NTKSweep
+from nntheory.validation.finite_width._ntk_monte_carlo import haar_orthogonal as haar_orthogonal
+from nntheory.validation.finite_width._ntk_monte_carlo import ntk_statistics as ntk_statistics
+from nntheory.validation.finite_width._ntk_monte_carlo import ntk_width_sweep as ntk_width_sweep
+from nntheory.validation.finite_width._ntk_monte_carlo import orthogonal_mlp_params as orthogonal_mlp_params
+from nntheory.validation.finite_width._ntk_monte_carlo import sample_ntk_ensemble as sample_ntk_ensemble
 from nntheory.validation.finite_width._nnlo import NNLOCheck as NNLOCheck
 from nntheory.validation.finite_width._nnlo import validate_nnlo as validate_nnlo
 
@@ -38,11 +46,19 @@ __all__ = [
     "MAIN_JOB_FULL",
     "MainJobConfig",
     "NNLOCheck",
+    "NTKEnsemble",
+    "NTKEnsembleSpec",
+    "NTKSweep",
     "check_main_job",
     "compare_width_sweep",
+    "haar_orthogonal",
     "main_job_configurations",
     "main_job_inputs",
+    "ntk_statistics",
+    "ntk_width_sweep",
+    "orthogonal_mlp_params",
     "sample_ensemble",
+    "sample_ntk_ensemble",
     "theory_statistics",
     "validate_nnlo",
 ]
