@@ -7,12 +7,15 @@ machine). ``depth`` is a dynamic argument of the compiled kernel (``lax.fori_loo
 does not grow with depth and a new depth never recompiles.
 Usage: python benchmarks/kernels.py [--inputs 1000,10000] [--depths 10,50] [--activation relu]
 
-``--activation tanh`` or ``gelu`` (quadrature activations, 10 nonlinearities in neural-tangents'
-convention, W_std = 1.2, b_std = 0.3): nntheory's warm time (best of 3) against neural-tangents'
-``stax.serial(Dense, ElementwiseNumerical(tanh, deg) / Gelu(), ...)`` ``kernel_fn`` on the same inputs, run
-in its own environment (``--peer-python``, e.g. a venv with ``pip install 'jax<=0.5.3' neural-tangents``),
-best of 3, and the max relative error of both against an independent route on 3 of the inputs (scipy's
-adaptive ``dblquad`` per pair and layer; for GELU also neural-tangents' closed form).
+``--activation tanh`` or ``gelu`` (smooth activations, 10 nonlinearities in neural-tangents'
+convention, W_std = 1.2, b_std = 0.3; nntheory takes the Mehler series for tanh and the closed form for
+exact GELU, see ``numerics/kernels/_graded.py``): nntheory's first-call and warm time (best of 3) against
+neural-tangents' ``stax.serial(Dense, ElementwiseNumerical(tanh, deg) / Gelu(), ...)`` ``kernel_fn`` on the
+same inputs, run in its own environment (``--peer-python``, e.g. a venv with ``pip install 'jax==0.5.3'
+'jaxlib==0.5.3' neural-tangents``), best of 3, the max relative error of both against an independent route
+on 3 of the inputs (scipy's adaptive ``dblquad`` per pair and layer), their max relative difference on all
+inputs, and the peak resident memory of this process. A peer degree ``deg`` is skipped at ``N`` inputs
+where ``deg**2 * N**2`` exceeds ``--peer-limit`` (neural-tangents' cost grows like that).
 Usage: python benchmarks/kernels.py --activation tanh --inputs 40,200,1000 --peer-python PEER/bin/python
 """
 
@@ -64,7 +67,9 @@ kf = jax.jit(kernel_fn, static_argnames="get")
 best = []
 for _ in range(int(sys.argv[7]) + 1):
     t = time.perf_counter(); out = kf(x, None, get=("nngp", "ntk")); out.ntk.block_until_ready(); best.append(time.perf_counter() - t)
-np.savez(path + ".out.npz", nngp=np.asarray(out.nngp), ntk=np.asarray(out.ntk), first=best[0], warm=min(best[1:]))
+import resource
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+np.savez(path + ".out.npz", nngp=np.asarray(out.nngp), ntk=np.asarray(out.ntk), first=best[0], warm=min(best[1:]), rss=rss)
 """
 
 
@@ -106,8 +111,8 @@ def smooth(a):
     W, b, depth = 1.2, 0.3, 10
     print(f"# {a.activation}: MLP, {depth} nonlinearities, W_std={W}, b_std={b} (neural-tangents convention); "
           f"NNGP+NTK, N x N; warm = best of 3; machine shared, loaded")
-    print(f"{'N':>6} {'nntheory warm':>14} {'peer':>22} {'peer warm':>10} {'peer/nntheory':>14} "
-          f"{'nnt err':>9} {'peer err':>9} {'nnt-peer':>9}")
+    print(f"{'N':>6} {'nnt first':>10} {'nnt warm':>9} {'peer':>22} {'peer first':>11} {'peer warm':>10} "
+          f"{'peer/nnt':>9} {'nnt err':>9} {'peer err':>9} {'nnt-peer':>9}")
     rng = np.random.default_rng(0)
     x_all = rng.normal(size=(max(int(v) for v in a.inputs.split(",")), 16))
     ref = scipy_reference(a.activation, x_all[:3], depth, W, b) if a.reference else None
@@ -120,14 +125,15 @@ def smooth(a):
             out = k(x)
             out.ntk.block_until_ready()
             times.append(time.perf_counter() - t)
-        warm = min(times[1:])
+        first, warm = times[0], min(times[1:])
         K, T = np.asarray(out.nngp), np.asarray(out.ntk)
         err = max(np.max(np.abs(K[:3, :3] / ref[0] - 1)), np.max(np.abs(T[:3, :3] / ref[1] - 1))) if ref is not None else np.nan
         for deg in ([0] if a.activation == "gelu" else [int(d) for d in a.peer_degrees.split(",")]):
             label = "nt Gelu (closed form)" if deg == 0 else f"nt ElementwiseNum({deg})"
-            if not a.peer_python:
-                print(f"{N:>6} {warm:>13.2f}s {'(no --peer-python)':>22}")
-                break
+            if not a.peer_python or deg**2 * N**2 > a.peer_limit:
+                why = "(no --peer-python)" if not a.peer_python else f"{label} skipped"
+                print(f"{N:>6} {first:>9.2f}s {warm:>8.3f}s {why:>22} {'':>11} {'':>10} {'':>9} {err:>9.1e}", flush=True)
+                continue
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, "k")
                 np.save(path + ".in.npy", x)
@@ -136,11 +142,11 @@ def smooth(a):
                 subprocess.run([a.peer_python, path + ".py", a.activation, str(deg), str(depth), str(W), str(b), path, str(a.repeats)],
                                check=True, capture_output=True, text=True)
                 peer = np.load(path + ".out.npz")
-                pK, pT, pw = peer["nngp"], peer["ntk"], float(peer["warm"])
+                pK, pT, pw, pf = peer["nngp"], peer["ntk"], float(peer["warm"]), float(peer["first"])
             perr = max(np.max(np.abs(pK[:3, :3] / ref[0] - 1)), np.max(np.abs(pT[:3, :3] / ref[1] - 1))) if ref is not None else np.nan
             diff = max(np.max(np.abs(pK / K - 1)), np.max(np.abs(pT / T - 1)))
-            print(f"{N:>6} {warm:>13.2f}s {label:>22} {pw:>9.2f}s {pw / warm:>14.2f} {err:>9.1e} {perr:>9.1e} {diff:>9.1e}",
-                  flush=True)
+            print(f"{N:>6} {first:>9.2f}s {warm:>8.3f}s {label:>22} {pf:>10.2f}s {pw:>9.3f}s {pw / warm:>9.1f} {err:>9.1e} "
+                  f"{perr:>9.1e} {diff:>9.1e}   (peer peak memory {float(peer['rss']):.2f} GiB)", flush=True)
         import resource
 
         print(f"# N={N}: peak resident memory of this process so far "
@@ -155,6 +161,7 @@ def main():
     ap.add_argument("--peer-python", default="", help="python of an environment with neural-tangents (smooth activations)")
     ap.add_argument("--peer-degrees", default="25,200", help="ElementwiseNumerical degrees for tanh")
     ap.add_argument("--repeats", type=int, default=3, help="warm calls (best of) after the first")
+    ap.add_argument("--peer-limit", type=float, default=1e9, help="skip a peer degree where deg**2 * N**2 exceeds this")
     ap.add_argument("--no-reference", dest="reference", action="store_false", help="skip the scipy accuracy reference")
     a = ap.parse_args()
     if a.activation in ("tanh", "gelu"):

@@ -29,7 +29,9 @@ is the PDLT network with ``depth + 1`` layers, :math:`C_W = \lambda_W = \sigma_W
 
 Accuracy: closed-form activations agree with the independent arc-cosine / arcsine formulas to
 round-off (tests assert 1e-12 relative). Quadrature activations (tanh, GELU, SiLU, ...) under the default
-rule run layer by layer over chunks of input pairs (:mod:`nntheory.numerics.kernels._graded`): 1e-10
+rule run layer by layer over chunks of input pairs (:mod:`nntheory.numerics.kernels._graded`): exact GELU
+by closed forms, other smooth activations by Mehler's series with a stated remainder in layers whose
+variances are at most 6 (the graded two-dimensional rule otherwise): 1e-10
 relative or better (measured ~1e-14 per expectation) for variances in [1e-30, 1e12] and every correlation,
 memory bounded at any number of inputs; a kernel leaving that range is refused naming the layer. With
 an explicit ``QuadratureConfig("panels")`` or ``.hermite(q)`` the fixed-window rules of
