@@ -18,9 +18,10 @@ from nntheory.errors import SpinError
 from nntheory.numerics._rounding import round_exact_cached, round_sqrt_sum
 from nntheory.numerics.so3._basis import _add_scaled, _real_terms
 from nntheory.numerics.so3._exact_columns import exact_canonical
-from nntheory.numerics.so3._lookup_table import (CONVENTIONS, DEFAULT_MAX_BYTES, LookupTable, check_choice, check_lmax,
-                                                 check_table_bytes, dtype_bits)
-from nntheory.numerics.so3._schulten_gordon import _canonical_3j, _complex_fill, _complex_rows_plan, _recursion_rows
+from nntheory.numerics.so3._lookup_table import (CONVENTIONS, DEFAULT_MAX_BYTES, RECURSION_FLOOR, LookupTable,
+                                                 check_choice, check_lmax, check_table_bytes, dtype_bits)
+from nntheory.numerics.so3._schulten_gordon import (_canonical_3j, _complex_fill, _complex_rows_plan, _recursion_rows,
+                                                    _signed_layout)
 from nntheory.theory.so3._exact import ExactValue, _square_free_split
 from nntheory.theory.so3._su2 import _cg_from_doubled, _threej
 
@@ -94,7 +95,11 @@ def _complex_table(lmin: int, lmax: int, normalization: str, dtype, method: str)
     """Index and values of a complex-basis table, written once into preallocated arrays."""
     exact = method == "exact"
     canon = exact_canonical(lmin, lmax, normalization, *dtype_bits(dtype)) if exact else _canonical_3j(lmin, lmax)
-    plans = [_complex_rows_plan(l1, lmin, lmax, normalization, canon, exact) for l1 in range(lmin, lmax + 1)]
+    signed = not exact and normalization == "3j"
+    if signed:
+        canon = _signed_layout(*canon, RECURSION_FLOOR)  # [U, -U]: signs and zeros folded in
+    plans = [_complex_rows_plan(l1, lmin, lmax, normalization, canon, exact, signed=signed)
+             for l1 in range(lmin, lmax + 1)]
     plans = [p for p in plans if p is not None]
     total = sum(p["total"] for p in plans)
     index, value = np.empty((total, 6), np.int32), np.empty(total)

@@ -5,7 +5,15 @@ into the classically allowed region, and is matched there. Each 3j symbol is com
 its canonical arrangement ``a <= b <= c`` with the ``m`` of the largest spin fixed (the
 well-conditioned direction); the table is filled through the permutation and mirror symmetries.
 Absolute error a few ulp of 1 (measured max 3.3e-16 to ``L = 12`` against the correctly rounded
-tables, 6.9e-16 at ``l = 98..100``); entries much smaller than 1 lose relative accuracy.
+tables, 1.8e-16 over all 17.6M nonzero 3j symbols with ``l <= 32``, 6.9e-16 at ``l = 98..100``);
+entries much smaller than 1 lose relative accuracy.
+
+Filling is a gather per ``l1``: the output rows come in segments (a triple and ``m1``; ``m2`` runs),
+along which the canonical position is piecewise linear, so positions are a running sum of steps;
+for 3j tables the canonical array is stored as ``[U, -U]`` in a layout where the position is
+linear along the whole segment and the sign is part of it (:func:`_signed_layout`). Rows to drop
+(zeros) cut their segments, and the index rows are each segment's head plus the row number,
+written in cache-sized chunks.
 """
 
 from __future__ import annotations
@@ -138,6 +146,37 @@ def _sg_join(F, B, rlo, rhi, mc, inside):
     return G
 
 
+def _signed_layout(flat, info, floor: float):
+    """``([U, -U], info2)`` from the canonical array of :func:`_canonical_3j`: per block ``a`` the
+    symbol ``(a b c; ma, mb, mc)`` at ``off2 + (colbase2[b, c] + c + mc) (2a+1) + ma + a`` (all
+    ``mc = -c..c`` of a pair ``(b, c)`` together, ``ma`` fastest), so a position is linear in
+    ``(ma, mc)``; entries below ``floor`` are set to 0; ``info2[a] = (off2, width, colbase2)``."""
+    blocks, info2, off2 = [], {}, 0
+    for a, (off, ncol, colbase) in info.items():
+        _, c, M, _ = _sg_layout(a, int(colbase.shape[0]) - 1)
+        c, M = c.astype(np.int64), M.astype(np.int64)
+        pair = np.cumsum(M == 0) - 1  # pair number of each column
+        start2 = 2 * (np.arange(ncol) - M) - pair  # new start of the column's pair
+        width = 2 * ncol - (int(pair[-1]) + 1 if ncol else 0)
+        colbase2 = np.full(colbase.shape, -1, np.int64)
+        colbase2[colbase >= 0] = start2[M == 0]  # pairs in row-major (b, c) order, as in _sg_layout
+        info2[a] = (off2, width, colbase2)
+        blocks.append((a, off, ncol, c, M, start2, off2, width))
+        off2 += width * (2 * a + 1)
+    out = np.empty(2 * off2)
+    for a, off, ncol, c, M, start2, o2, width in blocks:
+        nrow = 2 * a + 1
+        T = flat[off:off + nrow * 2 * ncol].reshape(nrow, 2 * ncol)
+        U = out[o2:o2 + width * nrow].reshape(width, nrow)
+        U[start2 + c - M] = T[:, :ncol].T  # mc = -M
+        up = M > 0
+        U[(start2 + c + M)[up]] = T[:, ncol:][:, up].T  # mc = +M
+    head = out[:off2]
+    head[np.abs(head) < floor] = 0.0
+    np.negative(head, out=out[off2:])
+    return out, info2
+
+
 def _canonical_3j(lmin: int, lmax: int):
     """All canonical blocks of :func:`_sg_columns` in one flat array, with per-``a`` offsets."""
     parts, info, off = [], {}, 0
@@ -192,10 +231,15 @@ def _recursion_rows(l1: int, lmin: int, lmax: int, basis: str, normalization: st
     return index, v[keep]
 
 
-def _complex_plan(l1, t_l2, t_L, normalization, flat, exact, ia, ic, t_base, t_ncol, fac, pL) -> dict:
+def _complex_plan(l1, t_l2, t_L, normalization, flat, exact, ia, ic, t_base, t_ncol, fac, pL, *, signed=False) -> dict:
     """The segments ``(triple, m1)`` of one ``l1`` in the complex basis (each a run of consecutive
     ``M``) with their row heads and the linear form of their canonical positions; ``"total"`` is
-    the number of rows before exact (or sub-accuracy) zeros are dropped."""
+    the number of rows before exact (or sub-accuracy) zeros are dropped.
+
+    ``signed=True`` (3j normalisation, recursion only): ``flat`` is ``[U, -U]`` with ``U`` the
+    canonical symbols in the layout of :func:`_signed_layout` (position linear in ``(ma, mc)``, so
+    linear in ``r`` along a segment, and the rows of one segment a few hundred bytes apart), and
+    each segment's sign (``fac``, +-1) is folded into its positions: values are a single gather."""
     nrow = 2 * l1 + 1
     seg_t = np.repeat(np.arange(len(t_l2), dtype=np.int32), nrow)
     seg_m1 = np.tile(np.arange(-l1, l1 + 1, dtype=np.int32), len(t_l2))
@@ -216,52 +260,133 @@ def _complex_plan(l1, t_l2, t_L, normalization, flat, exact, ia, ic, t_base, t_n
     f = fac[seg_t]
     if not three_j:  # the (-1)^(-m3) = (-1)^M part of the phase, M = Mlo + r (the r part in the fill)
         f = np.where(Mlo % 2 == 1, -f, f)
+    signed = bool(signed and three_j and not exact)
+    if signed:  # position ma + (2a+1) mc from t_base; negative segments read the negated copy
+        w = (2 * np.minimum(np.minimum(l1, seg_l2), seg_L) + 1).astype(np.int64)
+        p0 = t_base[seg_t] + ma0 + w * mc0 + np.where(f < 0, flat.shape[-1] // 2, 0)
+        dp = slopes[sa] + w * slopes[sc]  # the whole slope in r
+    else:
+        p0 = t_base[seg_t] + ma0.astype(np.int64) * (2 * ncol)
+        dp = slopes[sa] * (2 * ncol)
     return {
         "total": int(cnt.sum()), "cnt": cnt, "head": head, "three_j": three_j, "exact": exact, "flat": flat,
-        "p0": (t_base[seg_t] + ma0.astype(np.int64) * (2 * ncol)).astype(itype),
-        "dp": (slopes[sa] * (2 * ncol)).astype(itype), "mc0": mc0, "dc": slopes[sc], "ncol": ncol.astype(itype),
+        "p0": p0.astype(itype), "signed": signed, "dp": dp.astype(itype), "mc0": mc0, "dc": slopes[sc],
+        "ncol": ncol.astype(itype),
         "f": f, "row": pL[seg_t] if exact and normalization == "cg" else None,
     }
 
 
 def _complex_fill(plan: dict, index: np.ndarray, value: np.ndarray) -> int:
-    """Write the rows of a :func:`_complex_plan` into the front of ``index`` / ``value`` (float64);
-    return how many were kept."""
+    """Write the rows of a :func:`_complex_plan` that are kept into the front of ``index`` /
+    ``value`` (float64, room for ``plan["total"]`` rows); return how many were kept.
+
+    Values first (one gather from the canonical array, plus the sign and scale unless
+    ``plan["signed"]``); the few rows to drop (exact zeros, or entries below the recursion's
+    accuracy) then cut their segments, so the index is written once, already compacted: each row
+    is its segment's head plus ``(0, 0, 0, r, 0, -+r)``."""
     total, cnt = plan["total"], plan["cnt"]
-    index, value = index[:total], value[:total]
-    which = np.repeat(np.arange(len(cnt), dtype=np.int32), cnt)  # segment of each row
-    np.take(plan["head"], which, axis=0, out=index, mode="clip")  # "clip": unbuffered
-    r = np.arange(total, dtype=np.int32)
-    r -= (np.cumsum(cnt, dtype=np.int32) - cnt)[which]
-    index[:, 3] += r
-    if plan["three_j"]:
-        index[:, 5] -= r  # stored at m3 = -M
-    else:
-        index[:, 5] += r
+    value = value[:total]
     pos = _positions(plan, total)
     flat = plan["flat"]
-    if not plan["exact"]:
-        np.take(flat, pos, out=value, mode="clip")
-    elif plan["row"] is not None:
-        value[:] = flat[plan["row"][which], pos]
+    start = np.cumsum(cnt, dtype=np.int64) - cnt
+    if plan["signed"]:
+        np.take(flat, pos, out=value, mode="clip")  # "clip": unbuffered
     else:
-        np.take(flat[0], pos, out=value, mode="clip")
-    value *= plan["f"][which]
-    if not plan["three_j"]:
-        value[r % 2 == 1] *= -1.0
-    keep = (value != 0) if plan["exact"] else np.abs(value) >= RECURSION_FLOOR  # recursion: below its accuracy
-    if keep.all():
-        return total
-    n = int(keep.sum())
-    index[:n] = index[keep]
-    value[:n] = value[keep]
+        which = np.repeat(np.arange(len(cnt), dtype=np.int32), cnt)  # segment of each row
+        if not plan["exact"]:
+            np.take(flat, pos, out=value, mode="clip")
+        elif plan["row"] is not None:
+            value[:] = flat[plan["row"][which], pos]
+        else:
+            np.take(flat[0], pos, out=value, mode="clip")
+        value *= plan["f"][which]
+        if not plan["three_j"]:
+            r = np.arange(total, dtype=np.int64) - start[which]
+            value[r % 2 == 1] *= -1.0
+            del r
+        del which
+    del pos
+    if plan["exact"] or plan["signed"]:  # signed: entries below the accuracy are already 0 in flat
+        bad = np.flatnonzero(value == 0)
+    else:
+        bad = np.flatnonzero(np.abs(value) < RECURSION_FLOOR)  # recursion: below its accuracy is 0
+    head, step = plan["head"], -1 if plan["three_j"] else 1  # M column: stored at m3 = -M for 3j
+    n = total - len(bad)
+    if len(bad):
+        _squeeze(value, bad)
+        head, cnt, start = _cut_segments(head, cnt, start, bad, step, total)
+    _write_index(head, cnt, start, index[:n], step)
     return n
 
 
-def _positions(plan: dict, total: int) -> np.ndarray:
+def _squeeze(value: np.ndarray, bad: np.ndarray) -> None:
+    """Remove the rows ``bad`` (sorted) from ``value``, keeping the order: the kept rows end up in
+    ``value[:len(value) - len(bad)]``. Few bad rows: the runs between them are moved down one by one
+    (one pass over the data); many: a boolean mask."""
+    total = len(value)
+    if 64 * len(bad) > total:
+        keep = np.ones(total, bool)
+        keep[bad] = False
+        value[: total - len(bad)] = value[keep]
+        return
+    dst = int(bad[0])
+    for lo, hi in zip((bad[:-1] + 1).tolist(), bad[1:].tolist()):
+        value[dst:dst + hi - lo] = value[lo:hi]
+        dst += hi - lo
+    lo = int(bad[-1]) + 1
+    value[dst:dst + total - lo] = value[lo:]
+
+
+def _cut_segments(head, cnt, start, bad, step: int, total: int):
+    """Segments ``(head, cnt)`` with the rows ``bad`` (sorted row numbers) removed: each bad row
+    cuts its segment; returns the new heads, counts and (compacted) start rows."""
+    cuts = np.sort(np.concatenate([start, bad, bad + 1]))
+    cuts = cuts[np.append(cuts[1:] != cuts[:-1], True) & (cuts < total)]  # sorted, unique
+    ends = np.append(cuts[1:], total)
+    keep = np.ones(len(cuts), bool)
+    keep[np.searchsorted(cuts, bad)] = False  # the one-row pieces that are bad rows
+    ps, pe = cuts[keep], ends[keep]
+    seg = np.searchsorted(start, ps, side="right") - 1
+    off = (ps - start[seg]).astype(head.dtype)
+    head = head[seg]
+    head[:, 3] += off
+    head[:, 5] += step * off
+    cnt = (pe - ps).astype(cnt.dtype)
+    return head, cnt, np.cumsum(cnt, dtype=np.int64) - cnt
+
+
+def _write_index(head, cnt, start, index, step: int, chunk: int = 1 << 15) -> None:
+    """``index[k] = head[s] + (0, 0, 0, r, 0, step r)`` for row ``k = start[s] + r`` of segment ``s``:
+    the heads shifted back by their start rows are gathered and the row number added, in chunks
+    of ``chunk`` rows that stay in cache between the two passes."""
+    n = len(index)
+    if n >= 2**31 - chunk:  # row numbers past int32: one int64 pass
+        full = head.astype(np.int64)[np.repeat(np.arange(len(cnt)), cnt)]
+        rows = np.arange(n, dtype=np.int64) - np.repeat(start, cnt)
+        full[:, 3] += rows
+        full[:, 5] += step * rows
+        index[:] = full
+        return
+    shifted = head.astype(np.int32)
+    shifted[:, 3] -= start.astype(np.int32)
+    shifted[:, 5] -= step * start.astype(np.int32)
+    which = np.repeat(np.arange(len(cnt), dtype=np.int32), cnt)
+    ramp = np.zeros((min(chunk, n), 6), np.int32)  # (0, 0, 0, k, 0, step k)
+    ramp[:, 3] = np.arange(len(ramp), dtype=np.int32)
+    ramp[:, 5] = step * ramp[:, 3]
+    unit = np.array([0, 0, 0, 1, 0, step], np.int32)
+    for s in range(0, n, chunk):
+        e = min(s + chunk, n)
+        out = index[s:e]
+        np.take(shifted, which[s:e], axis=0, out=out, mode="clip")  # "clip": unbuffered
+        np.add(out, ramp[: e - s], out=out)
+        if s:
+            np.add(out, s * unit, out=out)
+def _position_steps(plan: dict, total: int) -> np.ndarray:
     """Canonical positions of all rows: ``p0 + dp r + |mc| + (mc > 0) ncol`` with ``mc = mc0 + dc r``,
     which is linear in ``r`` on each side of ``mc = 0``; each segment is cut there and the positions
-    are a cumulative sum of per-piece slopes (two passes over the rows instead of a dozen)."""
+    are a cumulative sum of per-piece slopes (two passes over the rows instead of a dozen); this
+    returns the steps, whose running sum is the positions."""
     cnt, mc0, dc = plan["cnt"], plan["mc0"].astype(np.int64), plan["dc"].astype(np.int64)
     p0, dp, ncol = (plan[k].astype(np.int64) for k in ("p0", "dp", "ncol"))
     # length of the first piece: rows with the same side of mc = 0 as r = 0
@@ -287,21 +412,38 @@ def _positions(plan: dict, total: int) -> np.ndarray:
     first = np.cumsum(lens) - lens
     prev_last = np.concatenate([[0], (starts + slopes * (lens - 1))[:-1]])
     delta[first] = (starts - prev_last).astype(itype)
+    return delta
+
+
+def _positions(plan: dict, total: int) -> np.ndarray:
+    """Canonical positions of all rows of a :func:`_complex_plan` (the running sum of
+    :func:`_position_steps`, or of the per-segment slopes of a signed plan, whose positions are
+    linear along each segment)."""
+    itype = plan["p0"].dtype
+    if not plan["signed"]:
+        return np.cumsum(_position_steps(plan, total), dtype=itype)
+    cnt, p0, slope = plan["cnt"], plan["p0"].astype(np.int64), plan["dp"].astype(np.int64)
+    delta = np.repeat(slope.astype(itype), cnt)
+    first = np.cumsum(cnt, dtype=np.int64) - cnt
+    prev_last = np.concatenate([[0], (p0 + slope * (cnt - 1))[:-1]])
+    delta[first] = (p0 - prev_last).astype(itype)
     return np.cumsum(delta, dtype=itype)
 
 
-def _complex_rows_plan(l1: int, lmin: int, lmax: int, normalization: str, canon, exact: bool) -> dict | None:
-    """:func:`_complex_plan` of one ``l1`` (``None`` if it has no triple)."""
+def _complex_rows_plan(l1: int, lmin: int, lmax: int, normalization: str, canon, exact: bool, *,
+                       signed: bool = False) -> dict | None:
+    """:func:`_complex_plan` of one ``l1`` (``None`` if it has no triple); ``signed``: ``canon``'s
+    flat array is ``[canonical, -canonical]`` (see :func:`_complex_plan`)."""
     flat, info = canon
     tri = [(l2, L) for l2 in range(lmin, lmax + 1) for L in range(max(abs(l1 - l2), lmin), min(l1 + l2, lmax) + 1)]
     if not tri:
         return None
     t_l2, t_L = (np.array(x, dtype=np.int32) for x in zip(*tri))
-    lookup = _triple_lookup(l1, t_l2, t_L, info, normalization, exact=exact)
-    return _complex_plan(l1, t_l2, t_L, normalization, flat, exact, *lookup)
+    lookup = _triple_lookup(l1, t_l2, t_L, info, normalization, exact=exact, transposed=signed)
+    return _complex_plan(l1, t_l2, t_L, normalization, flat, exact, *lookup, signed=signed)
 
 
-def _triple_lookup(l1: int, t_l2, t_L, info, normalization: str, *, exact: bool = False):
+def _triple_lookup(l1: int, t_l2, t_L, info, normalization: str, *, exact: bool = False, transposed: bool = False):
     """Per triple ``(l1, l2, L)``: positions ``ia, ic`` of the smallest and largest spin, the flat
     index of ``ma = 0, |mc| = 0`` in the canonical block, its half width, the sign/scale factor
     (without ``sqrt(2L+1)`` if ``exact``) and the sorted position of ``L``."""
@@ -313,7 +455,10 @@ def _triple_lookup(l1: int, t_l2, t_L, info, normalization: str, *, exact: bool 
     t_off = np.array([info[int(x)][0] for x in sa], np.int64)
     t_ncol = np.array([info[int(x)][1] for x in sa], np.int64)
     t_col = np.array([info[int(x)][2][y, z] for x, y, z in zip(sa, sb, sc)], np.int64)
-    t_base = t_off + sa.astype(np.int64) * 2 * t_ncol + t_col  # flat index of ma = 0, |mc| = 0
+    if transposed:  # _signed_layout: flat index of ma = 0, mc = 0
+        t_base = t_off + (t_col + sc) * (2 * sa.astype(np.int64) + 1) + sa
+    else:
+        t_base = t_off + sa.astype(np.int64) * 2 * t_ncol + t_col  # flat index of ma = 0, |mc| = 0
     # 3j (l1 l2 L; m1 m2 m3) -> the requested normalisation, per triple: odd permutations give
     # (-1)^(l1+l2+L); cg = (-1)^(l1-l2-m3) sqrt(2L+1) 3j, unit = (-1)^(l1-l2-m3) 3j
     fac = np.where(odd & ((l1 + t_l2 + t_L) % 2 == 1), -1.0, 1.0)
