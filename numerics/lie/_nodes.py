@@ -96,8 +96,9 @@ class _ODESettings:
         check_int(self.steps, "steps", lo=1, where=type(self).__name__)
 
     def solve(self, params, z0, ts):
-        """``z`` at every time in ``ts`` from ``z0``."""
-        return _solve(lambda z, t: self.vector_field(params, z), z0, ts, self)
+        """``z`` at every time in ``ts`` from ``z0`` (compiled once per NODE and argument shapes; equal
+        NODEs share the compiled solver)."""
+        return _jitted_solve(self)(params, z0, ts)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,13 @@ class PlainNODE(_ODESettings):
 
 
 _compiled_fields = functools.lru_cache(maxsize=32)(compile_fields)
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted_solve(node):
+    """The jitted ``solve`` of a (hashable, frozen) NODE: eager callers (equivariance checks, test-set
+    evaluation) otherwise trace and compile the solver's scans again on every call."""
+    return jax.jit(lambda params, z0, ts: _solve(lambda z, t: node.vector_field(params, z), z0, ts, node))
 
 
 def _solve(f, z0, ts, cfg):

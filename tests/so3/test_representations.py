@@ -1,5 +1,6 @@
 """Wigner d/D, spherical harmonics, real bases and CG tensors: exact identities and the JAX paths."""
 
+import functools
 import math
 
 import jax
@@ -24,6 +25,12 @@ def _num(M):
     return np.array(sympy.Matrix(M).evalf(30).tolist(), dtype=complex)
 
 
+#: one compile per spin, reused by every test (the eager call dispatches the recursion's loops op by op, ~1 s)
+_d = jax.jit(wigner_d_matrix, static_argnums=0)
+_D = jax.jit(wigner_D_matrix, static_argnums=0)
+_DR = jax.jit(wigner_D_real_matrix, static_argnums=0)
+
+
 def _compose(R1, R2):
     """Euler angles of R1 R2 (generic rotations, away from gimbal lock)."""
     R = R1.matrix() @ R2.matrix()
@@ -42,7 +49,7 @@ def test_small_d_is_exactly_orthogonal_and_matches_jax_recursion():
         for beta in (0.0, 0.4, 1.9, math.pi):
             exact = _num(wigner_small_d(j, beta)).real
             # each of the 2j steps adds O(eps): absolute error bound (2j + 1) * 1e-15
-            assert np.abs(np.asarray(wigner_d_matrix(j, beta)) - exact).max() < float(2 * j + 1) * 1e-15
+            assert np.abs(np.asarray(_d(j, beta)) - exact).max() < float(2 * j + 1) * 1e-15
 
 
 def test_half_pi_table_is_exact():
@@ -56,18 +63,14 @@ def test_half_pi_table_is_exact():
 
 def test_wigner_d_unitarity_to_l_200():
     """Acceptance 3: unitarity error below 1e-12 up to l = 200 in float64."""
-    f = jax.jit(wigner_d_matrix, static_argnums=0)
     worst = 0.0
     for l in (50, 120, 200):
         for beta in (0.3, 1.7, 3.0):
-            d = np.asarray(f(l, beta))
+            d = np.asarray(_d(l, beta))
             worst = max(worst, np.abs(d @ d.T - np.eye(2 * l + 1)).max())
     D = np.asarray(wigner_D_matrix(200, 0.4, 1.1, 2.5))
     worst = max(worst, np.abs(D @ D.conj().T - np.eye(401)).max())
     assert worst < 1e-12, worst
-
-
-_D = jax.jit(wigner_D_matrix, static_argnums=0)
 
 
 @given(rotations(), rotations(), st.sampled_from([0.5, 1, 1.5, 2, 3, 5.5, 8]))
@@ -88,18 +91,23 @@ def test_D_is_the_representation_of_the_rotation_matrix():
         assert np.abs(np.asarray(wigner_D_real_matrix(1, *angles)) - P @ R @ P.T).max() < 1e-14
 
 
+@functools.lru_cache(maxsize=None)
+def _sh_function(l, basis):
+    return sympy.lambdify(XYZ, spherical_harmonics(l, basis=basis))
+
+
 @settings(max_examples=10)
 @given(rotations(), st.sampled_from([1, 2, 3]), st.sampled_from(["complex", "real"]))
 def test_spherical_harmonics_transform_exact_polynomials(R, l, basis):
     """Y(R x) = D(R) Y(x) (real basis) and conj(Y)(R x) = D(R) conj(Y)(x) (complex basis)."""
-    f = sympy.lambdify(XYZ, spherical_harmonics(l, basis=basis))
+    f = _sh_function(l, basis)
     x = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
     y, yr = np.array(f(*x), complex), np.array(f(*(R.matrix() @ x)), complex)
     if basis == "real":
-        assert np.abs(yr - np.asarray(wigner_D_real_matrix(l, *R)) @ y).max() < 1e-13
+        assert np.abs(yr - np.asarray(_DR(l, *R)) @ y).max() < 1e-13
         assert np.abs(y.imag).max() == 0
     else:
-        assert np.abs(np.conj(yr) - np.asarray(wigner_D_matrix(l, *R)) @ np.conj(y)).max() < 1e-13
+        assert np.abs(np.conj(yr) - np.asarray(_D(l, *R)) @ np.conj(y)).max() < 1e-13
 
 
 def test_spherical_harmonics_are_orthonormal_and_harmonic():
@@ -131,7 +139,7 @@ def test_real_basis_change_is_unitary_and_makes_D_real():
     for l in range(3):
         D = wigner_D_real(l, sympy.Rational(1, 3), sympy.Rational(2, 3), sympy.Rational(-1, 5))
         assert all(e.is_real for e in D)
-        assert np.abs(_num(D).real - np.asarray(wigner_D_real_matrix(l, 1 / 3, 2 / 3, -1 / 5))).max() < 1e-14
+        assert np.abs(_num(D).real - np.asarray(_DR(l, 1 / 3, 2 / 3, -1 / 5))).max() < 1e-14
 
 
 @pytest.mark.parametrize("basis", ["complex", "real"])
@@ -147,7 +155,7 @@ def test_exact_cg_tensors_intertwine(triple, basis):
     if basis == "real":
         assert all(sympy.sympify(e).is_real for e in clebsch_gordan_tensor(j1, j2, J, basis="real").tolist() for e in np.ravel(e))
     ang = (0.7, 1.2, -0.4)
-    Dm = (lambda j: np.asarray(wigner_D_real_matrix(j, *ang))) if basis == "real" else (lambda j: np.asarray(wigner_D_matrix(j, *ang)))
+    Dm = (lambda j: np.asarray(_DR(j, *ang))) if basis == "real" else (lambda j: np.asarray(_D(j, *ang)))
     lhs = np.einsum("ai,bj,ijk->abk", Dm(j1), Dm(j2), C)
     rhs = np.einsum("abk,kc->abc", C, Dm(J))
     assert np.abs(lhs - rhs).max() < 1e-13
@@ -195,7 +203,6 @@ def test_real_sh_jax_matches_exact_polynomials_and_is_batched():
 
 
 _SH40 = jax.jit(lambda p: real_spherical_harmonics(20, p, normalization="norm"))
-_DR = jax.jit(wigner_D_real_matrix, static_argnums=0)
 
 
 @given(rotations())
@@ -212,10 +219,10 @@ def test_real_sh_high_l_equivariant(R):
 
 def test_wigner_d_vmaps_over_rotations():
     betas = jnp.linspace(0.0, math.pi, 9)
-    batched = jax.vmap(lambda b: wigner_d_matrix(3, b))(betas)
+    batched = jax.jit(jax.vmap(lambda b: wigner_d_matrix(3, b)))(betas)  # jit: one compile, not op-by-op dispatch
     for k, b in enumerate(np.asarray(betas)):
-        assert np.abs(np.asarray(batched[k]) - np.asarray(wigner_d_matrix(3, float(b)))).max() < 1e-15
-    D = jax.vmap(lambda a, b, g: wigner_D_real_matrix(2, a, b, g))(betas, betas, betas)
+        assert np.abs(np.asarray(batched[k]) - np.asarray(_d(3, float(b)))).max() < 1e-15  # unbatched
+    D = jax.jit(jax.vmap(lambda a, b, g: wigner_D_real_matrix(2, a, b, g)))(betas, betas, betas)
     assert D.shape == (9, 5, 5)
 
 
