@@ -131,3 +131,34 @@ def test_cli_timeout_exit_code_2_and_progress(cli, tmp_path):
     assert r.returncode == 2, r.stderr
     assert "timeout" in r.stderr and "stopped in step" in r.stderr and "orbit dimension" in r.stderr
     assert "Traceback" not in r.stderr and time.monotonic() - t < 60
+
+
+def test_timeout_stops_a_runaway_step_outside_the_main_thread():
+    # no SIGALRM outside the main thread (thread pools, pytest-xdist workers): the asynchronous stop must hold
+    import threading
+
+    se3 = lie_action(["x"], ["u", "v"], [{"x": "1"}, {"u": "1"}, {"v": "1"}, {"u": "-v", "v": "u"},
+                                         {"x": "v", "v": "-x"}, {"x": "-u", "u": "x"}])
+    result = {}
+
+    def run():
+        t = time.monotonic()
+        try:
+            differential_invariants(se3, 4, method="moving frame", timeout=1.5)
+        except InvariantError as exc:
+            result["error"] = str(exc)
+        result["seconds"] = time.monotonic() - t
+
+    th = threading.Thread(target=run)
+    th.start()
+    th.join(60)
+    assert not th.is_alive(), "the budget did not stop the worker thread"
+    assert "timeout: not finished within 1.5 s" in result["error"]
+    assert result["seconds"] < 1.5 + 5.0
+    # a budget that finishes in time leaves no exception behind in the thread
+    se2 = lie_action(["x"], ["u"], [{"x": "1"}, {"u": "1"}, {"x": "-u", "u": "x"}])
+    out = {}
+    th = threading.Thread(target=lambda: out.setdefault("inv", differential_invariants(se2, 2, timeout=600)))
+    th.start()
+    th.join(120)
+    assert out["inv"].counts == (0, 0, 1)

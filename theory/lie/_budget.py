@@ -1,5 +1,7 @@
 """A time budget for the symbolic computations: a cooperative deadline checked between steps, and a
-hard stop (``signal.setitimer`` in the main thread) for a single sympy call that runs away.
+hard stop for a single sympy call that runs away: ``signal.setitimer`` in the main thread; in any other
+thread (a pytest-xdist worker, a thread pool, a notebook kernel's executor) a timer thread raises the same
+exception asynchronously in the budgeted thread (``PyThreadState_SetAsyncExc``), so no thread can hang.
 
 :func:`_budget` opens a budget (nested calls share the outermost one); :func:`_step` names the step
 now running (reported on timeout and to the progress callback) and raises when the deadline has
@@ -9,6 +11,7 @@ passed. On expiry the error says which step did not finish and what to try.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import signal
 import threading
 import time
@@ -68,9 +71,12 @@ def _budget(timeout: float | None, progress: Callable[[str], None] | None = None
     _CURRENT.append(b)
     hard = timeout is not None and threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     old = None
+    timer = None
     if hard:
         old = signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, max(timeout, 1e-3))
+    elif timeout is not None:
+        timer = _AsyncStop(threading.get_ident(), timeout)
     try:
         yield b
     except _Expired:
@@ -79,7 +85,37 @@ def _budget(timeout: float | None, progress: Callable[[str], None] | None = None
         if hard:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old if old is not None else signal.SIG_DFL)
+        if timer is not None:
+            timer.cancel()
         _CURRENT.pop()
+
+
+class _AsyncStop:
+    """The hard stop outside the main thread: after ``timeout`` seconds a timer thread raises
+    :class:`_Expired` in thread ``ident`` (at its next bytecode); :meth:`cancel` stops the timer and
+    clears an exception that was scheduled but not yet delivered."""
+
+    def __init__(self, ident: int, timeout: float) -> None:
+        self.ident, self.lock, self.active, self.fired = ident, threading.Lock(), True, False
+        self.timer = threading.Timer(max(timeout, 1e-3), self._fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _set(self, exc) -> None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), ctypes.py_object(exc) if exc else None)
+
+    def _fire(self) -> None:
+        with self.lock:
+            if self.active:
+                self.fired = True
+                self._set(_Expired)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.active = False
+            if self.fired:  # scheduled after the body finished: drop it
+                self._set(None)
 
 
 def _step(name: str) -> None:
