@@ -1,7 +1,7 @@
 """Pictures of diagrams: matplotlib (PNG/SVG) and TikZ-Feynman source for papers.
 
 Layout: external legs on the left, the layer-``l+1`` vertices (black dots, labeled with their
-derivative count) in the middle, the layer-``l`` cumulant nodes (``K1, V, U, ...``) on the right;
+derivative count) in the middle, the layer-``l`` cumulant nodes (``K1, V, U6, ...``) on the right;
 repeated legs between a vertex and a node are drawn as separate arcs.
 """
 

@@ -14,7 +14,7 @@ function of ``z`` is the sum over pairings of the legs of :math:`\kappa_m(\hat G
           S^{(m,k)}_{p_1 \dots p_m}, \qquad k_{\min}(1) = 0,\ k_{\min}(m) = m - 1,
 
 so ``S(1,0) = K``, ``S(1,1) = K1``, ``S(2,1) = V`` (PDLT's kernel, NLO kernel and four-point
-vertex), ``S(3,2) = U`` (six-point vertex), and so on. Given layer ``l`` the ``X_j`` are i.i.d.,
+vertex), ``S(3,2) = U6`` (six-point vertex), and so on. Given layer ``l`` the ``X_j`` are i.i.d.,
 so the conditional cumulants are :math:`\kappa_B(\hat G' \mid G) = C_W^{|B|} n^{1-|B|} F_B(G)`
 with :math:`F_B = \kappa_{|B|}(X_{p_B}; \mathcal N(0, G))` (plus ``C_b`` for ``|B| = 1``). The law
 of total cumulance sums over partitions ``pi`` of the ``m`` external legs into *vertices*
@@ -228,7 +228,7 @@ MAX_ORDER = 4
 
 @lru_cache(maxsize=None)
 def diagrams(statistic: str | tuple[int, int]) -> tuple[Diagram, ...]:
-    """All diagrams of a statistic (``"V2"``, ``"U"``, ``(m, k)``), deduplicated up to isomorphism
+    """All diagrams of a statistic (``"V2"``, ``"U6"``, ``(m, k)``), deduplicated up to isomorphism
     with the external legs labeled. Deterministic order.
 
     Args:

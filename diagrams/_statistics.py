@@ -2,7 +2,11 @@
 
 ``S(m, k)`` is the coefficient of ``n^-k`` in the ``m``-th cumulant of a layer's stochastic kernel
 ``G``: ``K = S(1,0)``, ``K1 = S(1,1)``, ``V = S(2,1)`` (PDLT's kernel, NLO kernel and four-point
-vertex), ``U = S(3,2)`` (the six-point vertex), ``W = S(4,3)``; any other as ``kappa<m>_<k>``.
+vertex), ``U6 = S(3,2)`` (the six-point vertex), ``W = S(4,3)``; any other as ``kappa<m>_<k>``.
+
+Names are exact (case-sensitive). The six-point vertex is ``U6`` (``U6_3`` at order ``1/n^3``), not ``U``:
+``U`` is PDLT's ddNTK tensor (chapter 11, ``nntheory recursions --statistics U``). The old names ``U`` and
+``U3`` of the six-point vertex are refused with a message pointing to ``U6`` and ``U6_3``.
 """
 
 from __future__ import annotations
@@ -15,16 +19,18 @@ from nntheory.errors import SpecError
 __all__ = ["DiagramStatistic", "parse_statistic", "resolve_statistic", "statistic_name"]
 
 #: the families by name: the cumulant order m of the kernel
-FAMILIES = {"K": 1, "V": 2, "U": 3, "W": 4}
+FAMILIES = {"K": 1, "V": 2, "U6": 3, "W": 4}
 
 _NAMES = {(1, 0): "K", (1, 1): "K1", (1, 2): "K2", (1, 3): "K3", (2, 1): "V", (2, 2): "V2", (2, 3): "V3",
-          (3, 2): "U", (3, 3): "U3", (4, 3): "W"}
+          (3, 2): "U6", (3, 3): "U6_3", (4, 3): "W"}
+#: names the six-point vertex had before ``U`` became the ddNTK tensor: refused, with the new name
+_RENAMED = {"U": "U6", "U3": "U6_3"}
 _DESCRIPTIONS = {1: "kernel <z z> = sum_k K_k / n^k", 2: "four-point vertex: Cov(G, G) = sum_k V_k / n^k",
-                 3: "six-point vertex: kappa_3(G) = sum_k U_k / n^k", 4: "eight-point vertex: kappa_4(G)"}
+                 3: "six-point vertex: kappa_3(G) = U6/n^2 + U6_3/n^3 + ...", 4: "eight-point vertex: kappa_4(G)"}
 
 
 def statistic_name(m: int, k: int) -> str:
-    """PDLT-style name of ``S(m, k)``: ``K, K1, K2, V, V2, U, U3, W``, else ``kappa{m}_{k}``.
+    """PDLT-style name of ``S(m, k)``: ``K, K1, K2, V, V2, U6, U6_3, W``, else ``kappa{m}_{k}``.
 
     Args:
         m: the cumulant order of the kernel.
@@ -42,10 +48,10 @@ def _kmin(m: int) -> int:
 
 
 def parse_statistic(name: str) -> tuple[int, int]:
-    """``(m, k)`` from a statistic name (``"V"``, ``"U"``, ``"K2"``, ``"kappa5_4"``).
+    """``(m, k)`` from a statistic name (``"V"``, ``"U6"``, ``"K2"``, ``"kappa5_4"``).
 
     Args:
-        name: a PDLT-style name (``K``, ``K1``, ``K2``, ``K3``, ``V``, ``V2``, ``V3``, ``U``, ``U3``, ``W``)
+        name: a PDLT-style name (``K``, ``K1``, ``K2``, ``K3``, ``V``, ``V2``, ``V3``, ``U6``, ``U6_3``, ``W``)
             or ``kappa<m>_<k>``.
 
     Returns:
@@ -53,8 +59,9 @@ def parse_statistic(name: str) -> tuple[int, int]:
 
     Raises:
         SpecError: for an unknown name, or ``kappa<m>_<k>`` with ``m < 1`` or ``k`` below the statistic's
-            first order (``k >= m - 1``; ``k >= 0`` for ``m = 1``).
+            first order (``k >= m - 1``; ``k >= 0`` for ``m = 1``); for the old six-point names ``U``, ``U3``.
     """
+    _refuse_renamed(name)
     inv = {v: k for k, v in _NAMES.items()}
     if name in inv:
         return inv[name]
@@ -65,6 +72,12 @@ def parse_statistic(name: str) -> tuple[int, int]:
             return m, k
         raise SpecError(f"statistic {name!r}: kappa_m(G) starts at order 1/n^{_kmin(max(m, 1))}; need m >= 1 and k >= {_kmin(max(m, 1))}.")
     raise SpecError(f"statistic must be one of {sorted(inv)} or 'kappa<m>_<k>' (m-th cumulant of the kernel at 1/n^k), got {name!r}.")
+
+
+def _refuse_renamed(name) -> None:
+    if name in _RENAMED:
+        raise SpecError(f"statistic {name!r}: the six-point vertex is now {_RENAMED[name]!r} ('U' is PDLT's ddNTK "
+                        f"tensor, see nntheory recursions --statistics); use {_RENAMED[name]!r}.")
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ def resolve_statistic(name: str, order: int | None = None) -> tuple[int, int]:
     """``(m, k)`` from a family and an order (``'V', 2`` -> ``(2, 2)``) or an exact name (``'V2'``, ``'kappa5_4'``).
 
     Args:
-        name: a family (``K``, ``V``, ``U``, ``W``, ``kappa<m>``) or an exact statistic name.
+        name: a family (``K``, ``V``, ``U6``, ``W``, ``kappa<m>``) or an exact statistic name.
         order: the power ``k`` of ``1/n``; required with a family, optional (and checked) with an exact name.
     Returns:
         ``(m, k)``.
@@ -98,6 +111,7 @@ def resolve_statistic(name: str, order: int | None = None) -> tuple[int, int]:
     """
     if order is not None and (isinstance(order, bool) or order < 0):
         raise SpecError(f"--order: must be an int >= 0, got {order}.")
+    _refuse_renamed(name)
     fam = FAMILIES.get(name)
     if fam is None and name.startswith("kappa") and name[5:].isdigit():
         fam = int(name[5:])

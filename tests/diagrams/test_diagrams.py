@@ -168,7 +168,7 @@ def test_symmetry_factors_against_brute_force_wick_counting(power, n_inputs, ord
 
 
 def test_diagrams_are_pairwise_non_isomorphic_and_counts_are_stable():
-    for st in ("K1", "V", "K2", "V2", "U", "K3"):
+    for st in ("K1", "V", "K2", "V2", "U6", "K3"):
         ds = diagrams(st)
         m = parse_statistic(st)[0]
         for i in range(len(ds)):
@@ -205,10 +205,22 @@ def test_resolve_statistic_families_and_exact_names():
     from nntheory.diagrams import resolve_statistic
 
     assert resolve_statistic("V", 2) == (2, 2) and resolve_statistic("kappa5", 4) == (5, 4)
-    assert resolve_statistic("K1") == (1, 1) and resolve_statistic("U", 2) == (3, 2)
+    assert resolve_statistic("K1") == (1, 1) and resolve_statistic("U6", 2) == (3, 2) and resolve_statistic("U6_3") == (3, 3)
     with pytest.raises(SpecError, match="required with the statistic family"):
         resolve_statistic("V")
     with pytest.raises(SpecError, match="starts at order 1"):
         resolve_statistic("V", 0)
     with pytest.raises(SpecError, match="coefficient of 1/n\\^1"):
         resolve_statistic("V", 2 - 1 + 1) if False else resolve_statistic("K1", 2)
+
+
+@pytest.mark.parametrize("old, new", [("U", "U6"), ("U3", "U6_3")])
+def test_old_six_point_names_are_refused_with_the_new_name(old, new):
+    """``U`` is PDLT's ddNTK tensor now: the six-point vertex answers only to ``U6`` (no silent reading)."""
+    from nntheory.diagrams import parse_statistic, resolve_statistic
+
+    with pytest.raises(SpecError, match=f"six-point vertex is now '{new}'"):
+        parse_statistic(old)
+    with pytest.raises(SpecError, match=f"six-point vertex is now '{new}'"):
+        resolve_statistic(old, 2)
+    assert statistic_name(*parse_statistic(new)) == new

@@ -1,9 +1,9 @@
-"""Acceptance 3 of the diagrams issue: K2 and the six-point vertex U (order 1/n^2, from the diagram
+"""Acceptance 3 of the diagrams issue: K2 and the six-point vertex U6 (order 1/n^2, from the diagram
 recursion) vs Monte Carlo ensembles over a width sweep, for tanh and exact GELU.
 
 The fit intercepts must agree with the theory within 4 standard errors, and the signal must be
 resolved (|theory| > 3 standard errors), so that the agreement means something. Fixed seeds;
-measured z-scores when written (real networks, n_nets = 1e5): tanh K2 -0.07, U 2.6; GELU K2 0.92, U -0.53.
+measured z-scores when written (real networks, n_nets = 1e5): tanh K2 -0.07, U6 2.6; GELU K2 0.92, U6 -0.53.
 The sweeps draw the stochastic kernels layer by layer from their exact conditional law (``sampler="conditional"``,
 same statistics and the same number of networks, so the same power); a second test checks that law against
 real networks.
@@ -26,7 +26,7 @@ from nntheory.validation.finite_width._nnlo import conditional_kernels
 def test_nnlo_kernel_and_six_point_vertex_match_width_sweep(name, C_W, C_b, widths, n_nets):
     checks = validate_nnlo(activation(name), C_W=C_W, C_b=C_b, depth=3, widths=widths, n_nets=n_nets, seed=1, chunk=16384,
                            sampler="conditional")
-    assert {c.statistic for c in checks} == {"K2", "U"}
+    assert {c.statistic for c in checks} == {"K2", "U6"}
     for c in checks:
         assert abs(c.theory) > 3 * c.stderr, (c.statistic, c.theory, c.stderr)
         assert abs(c.z) < 4, (c.statistic, c.theory, c.fit, c.stderr)

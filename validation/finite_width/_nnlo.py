@@ -1,9 +1,9 @@
 r"""Order-1/n^2 statistics from the diagrams vs Monte Carlo ensembles: the NNLO kernel correction
-``K2`` and the six-point vertex ``U`` of one input.
+``K2`` and the six-point vertex ``U6`` of one input.
 
 Per network we record the stochastic kernel :math:`\hat G` of the last layer (the exact
 conditional variance of its preactivations, ``EnsembleSummaries.G``). Over networks,
-:math:`E\hat G = K + K1/n + K2/n^2 + O(n^{-3})` and :math:`\kappa_3(\hat G) = U/n^2 + O(n^{-3})`.
+:math:`E\hat G = K + K1/n + K2/n^2 + O(n^{-3})` and :math:`\kappa_3(\hat G) = U6/n^2 + O(n^{-3})`.
 At each width we estimate the mean and the unbiased third k-statistic with delete-one jackknife
 standard errors. The mean ``K2/n^2`` is a small signal under noise of order ``sqrt(V/n)``, so it is
 estimated at ``depth = 3`` with two exact variance reductions: the last layer's sampling is
@@ -12,7 +12,7 @@ integrated out, :math:`E[\hat G^{(3)} \mid \hat G^{(2)}] = C_b + C_W\langle\sigm
 exactly (layer 1 is deterministic), is a control variate with its coefficient fitted by
 regression (bias O(1/N)). Then we form :math:`y_K = n^2(\bar G - K - K1/n)` and :math:`y_U = n^2 k_3`, and fit
 ``y = b0 + b1/n`` by weighted least squares over the width sweep; the intercept ``b0`` estimates
-``K2`` (resp. ``U``) with a standard error from the fit, and ``b1`` absorbs the next order.
+``K2`` (resp. ``U6``) with a standard error from the fit, and ``b1`` absorbs the next order.
 
 Two samplers give the same joint law of :math:`(\hat G^{(2)}, \hat G^{(3)})`. ``sampler="networks"`` draws real
 networks (:func:`sample_ensemble`). ``sampler="conditional"`` uses the exact identity behind the stochastic
@@ -105,7 +105,7 @@ def conditional_kernels(act: Activation, *, C_W: float, C_b: float, width: int, 
 
 def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths, n_nets: int, x2: float = 1.0,
                   seed: int = 0, chunk: int = 8192, progress: bool = False, sampler: str = "networks") -> list[NNLOCheck]:
-    """``K2`` and ``U`` at layer ``depth`` (one input, ``|x|^2/n_0 = x2``): theory from
+    """``K2`` and ``U6`` at layer ``depth`` (one input, ``|x|^2/n_0 = x2``): theory from
     :func:`nntheory.diagrams.diagram_recursion` (order 2) vs the width-sweep fit (see module doc).
 
     Args:
@@ -121,7 +121,7 @@ def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths
             stochastic kernels, :func:`conditional_kernels`; same statistics, far faster; module docstring).
 
     Returns:
-        Two :class:`NNLOCheck`, for ``K2`` and ``U``.
+        Two :class:`NNLOCheck`, for ``K2`` and ``U6``.
 
     Raises:
         SpecError: ``depth != 3``, too few / too small widths, an unknown sampler, or a standard error that is zero
@@ -164,7 +164,7 @@ def validate_nnlo(act: Activation, *, C_W: float, C_b: float, depth: int, widths
         seU.append(n * n * k3se)
     inv = 1.0 / np.array(widths, float)
     out = []
-    for name, y, se in (("K2", yK, seK), ("U", yU, seU)):
+    for name, y, se in (("K2", yK, seK), ("U6", yU, seU)):
         if min(se) <= 0 or not np.all(np.isfinite(se)):
             raise SpecError(f"validate_nnlo: the standard error of {name} is zero (or not finite) at widths "
                             f"{[w for w, e in zip(widths, se) if not e > 0]}: SE is zero: too few networks ({n_nets}).")

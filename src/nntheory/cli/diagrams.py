@@ -16,7 +16,7 @@ def add_arguments(d) -> None:
     """The flags of ``nntheory diagrams``."""
     d.add_argument("action", choices=("list", "count", "draw"))
     d.add_argument("--statistic", required=True,
-                   help="K (kernel), V (four-point), U (six-point), W (eight-point), kappaM (M-th cumulant of the kernel), "
+                   help="K (kernel), V (four-point), U6 (six-point), W (eight-point), kappaM (M-th cumulant of the kernel), "
                         "with --order; or an exact name such as K1, V2, U3")
     d.add_argument("--order", type=int, default=None, help="the power k of 1/n")
     d.add_argument("--format", choices=("text", "json"), default="text")

@@ -15,7 +15,7 @@ MAX_DEPTH = 100_000
 CONVENTIONS = ("PDLT: W ~ N(0, C_W/n_{l-1}); V normalised so Cov(z_i^2, z_j^2) = V/n_{l-1}; <z z> = K + K1/n_{l-1}; "
                "NTK factors lambda_b, lambda_W/n_{l-1}")
 ORDER_CONVENTIONS = ("PDLT, equal widths n: kappa_m(G) = sum_k S(m,k)/n^k for the stochastic kernel G of a layer "
-                     "(K, K1, K2: <z z>; V, V2: Cov(z_i^2, z_j^2); U: kappa_3); predictions truncated at 1/n^order: "
+                     "(K, K1, K2: <z z>; V, V2: Cov(z_i^2, z_j^2); U6: kappa_3, the six-point vertex); predictions truncated at 1/n^order: "
                      "mean = <z^2>, var_G = Var(G), kurtosis = (<z^4> - 3<z^2>^2)/<z^2>^2 = 3 Var(G)/<z^2>^2")
 
 
