@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -20,7 +21,7 @@ from nntheory.numerics.so3._basis import _add_scaled, _real_terms
 from nntheory.numerics.so3._exact_columns import exact_canonical
 from nntheory.numerics.so3._lookup_table import (CONVENTIONS, DEFAULT_MAX_BYTES, RECURSION_FLOOR, LookupTable,
                                                  check_choice, check_lmax, check_table_bytes, dtype_bits)
-from nntheory.numerics.so3._schulten_gordon import (_canonical_3j, _complex_fill, _complex_rows_plan, _recursion_rows,
+from nntheory.numerics.so3._schulten_gordon import (_canonical_3j, _fill_all, _complex_rows_plan, _recursion_rows,
                                                     _signed_layout)
 from nntheory.theory.so3._exact import ExactValue, _square_free_split
 from nntheory.theory.so3._su2 import _cg_from_doubled, _threej
@@ -94,6 +95,7 @@ def cg_table(lmax: int, *, basis: str = "real", normalization: str = "cg", dtype
 def _complex_table(lmin: int, lmax: int, normalization: str, dtype, method: str):
     """Index and values of a complex-basis table, written once into preallocated arrays."""
     exact = method == "exact"
+    workers = _fill_workers()
     canon = exact_canonical(lmin, lmax, normalization, *dtype_bits(dtype)) if exact else _canonical_3j(lmin, lmax)
     signed = not exact and normalization == "3j"
     if signed:
@@ -103,10 +105,17 @@ def _complex_table(lmin: int, lmax: int, normalization: str, dtype, method: str)
     plans = [p for p in plans if p is not None]
     total = sum(p["total"] for p in plans)
     index, value = np.empty((total, 6), np.int32), np.empty(total)
-    n = 0
-    for p in plans:
-        n += _complex_fill(p, index[n:], value[n:])
+    n = _fill_all(plans, index, value, workers if total >= 1 << 20 else 1)  # threads pay off from ~1M rows
     return index[:n], value[:n].astype(dtype, copy=False)
+
+
+def _fill_workers() -> int:
+    """Threads for filling a table: the cores this process may use, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
 
 
 def _exact_rows(l1: int, lmin: int, lmax: int, basis: str, normalization: str, dtype, idx: list, val: list) -> None:

@@ -276,16 +276,16 @@ def _complex_plan(l1, t_l2, t_L, normalization, flat, exact, ia, ic, t_base, t_n
     }
 
 
-def _complex_fill(plan: dict, index: np.ndarray, value: np.ndarray) -> int:
-    """Write the rows of a :func:`_complex_plan` that are kept into the front of ``index`` /
-    ``value`` (float64, room for ``plan["total"]`` rows); return how many were kept.
+def _complex_values(plan: dict) -> tuple:
+    """The kept values of a :func:`_complex_plan` and its segments cut at the dropped rows:
+    ``(value, head, cnt, start, step)``, ``value`` float64 of the kept rows in order.
 
-    Values first (one gather from the canonical array, plus the sign and scale unless
-    ``plan["signed"]``); the few rows to drop (exact zeros, or entries below the recursion's
-    accuracy) then cut their segments, so the index is written once, already compacted: each row
-    is its segment's head plus ``(0, 0, 0, r, 0, -+r)``."""
+    Values are one gather from the canonical array, plus the sign and scale unless
+    ``plan["signed"]``; the few rows to drop (exact zeros, or entries below the recursion's
+    accuracy) then cut their segments, so that :func:`_write_index` writes the index once, already
+    compacted."""
     total, cnt = plan["total"], plan["cnt"]
-    value = value[:total]
+    value = np.empty(total)
     pos = _positions(plan, total)
     flat = plan["flat"]
     start = np.cumsum(cnt, dtype=np.int64) - cnt
@@ -311,11 +311,55 @@ def _complex_fill(plan: dict, index: np.ndarray, value: np.ndarray) -> int:
     else:
         bad = np.flatnonzero(np.abs(value) < RECURSION_FLOOR)  # recursion: below its accuracy is 0
     head, step = plan["head"], -1 if plan["three_j"] else 1  # M column: stored at m3 = -M for 3j
-    n = total - len(bad)
     if len(bad):
         _squeeze(value, bad)
         head, cnt, start = _cut_segments(head, cnt, start, bad, step, total)
+    return value[: total - len(bad)], head, cnt, start, step
+
+
+def _complex_fill(plan: dict, index: np.ndarray, value: np.ndarray) -> int:
+    """Write the rows of a :func:`_complex_plan` that are kept into the front of ``index`` /
+    ``value`` (room for ``plan["total"]`` rows); return how many were kept. Each row of the index is
+    its segment's head plus ``(0, 0, 0, r, 0, -+r)``."""
+    kept, head, cnt, start, step = _complex_values(plan)
+    n = len(kept)
+    value[:n] = kept
     _write_index(head, cnt, start, index[:n], step)
+    return n
+
+
+def _fill_all(plans: list, index: np.ndarray, value: np.ndarray, workers: int) -> int:
+    """:func:`_complex_fill` of every plan, one after the other into ``index`` / ``value``; with
+    ``workers > 1`` the plans' values are computed and their rows written on a thread pool (numpy
+    releases the GIL in the gathers and copies), the writes at offsets known once the plans
+    before are done, in plan order; returns the number of rows written. Same rows as serial."""
+    if workers <= 1 or len(plans) <= 1:
+        n = 0
+        for p in plans:
+            n += _complex_fill(p, index[n:], value[n:])
+        return n
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(kept, head, cnt, start, step, off):
+        value[off:off + len(kept)] = kept
+        _write_index(head, cnt, start, index[off:off + len(kept)], step)
+
+    n, writes, ahead = 0, [], []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        todo = iter(plans)
+        for p in todo:  # values run at most `workers` plans ahead of the writes: bounded scratch
+            ahead.append(pool.submit(_complex_values, p))
+            if len(ahead) == workers:
+                break
+        while ahead:
+            kept, head, cnt, start, step = ahead.pop(0).result()  # in plan order
+            writes.append(pool.submit(write, kept, head, cnt, start, step, n))
+            n += len(kept)
+            nxt = next(todo, None)
+            if nxt is not None:
+                ahead.append(pool.submit(_complex_values, nxt))
+        for w in writes:
+            w.result()
     return n
 
 

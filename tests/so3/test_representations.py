@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nntheory.errors import SpinError
@@ -32,10 +32,17 @@ _DR = jax.jit(wigner_D_real_matrix, static_argnums=0)
 
 
 def _compose(R1, R2):
-    """Euler angles of R1 R2 (generic rotations, away from gimbal lock)."""
+    """Euler angles (zyz) of R1 R2, well conditioned everywhere, gimbal lock included: beta from
+    atan2; alpha + gamma from (1 + cos beta)-weighted entries when beta <= pi/2, alpha - gamma from
+    (1 - cos beta)-weighted ones beyond (the other combination's error is damped by sin beta in D)."""
     R = R1.matrix() @ R2.matrix()
-    beta = math.acos(max(-1.0, min(1.0, R[2, 2])))
-    return Rotation(math.atan2(R[1, 2], R[0, 2]), beta, math.atan2(R[2, 1], -R[2, 0]))
+    beta = math.atan2(math.hypot(R[0, 2], R[1, 2]), R[2, 2])
+    alpha = math.atan2(R[1, 2], R[0, 2])  # (0, 0) at gimbal lock: alpha = 0
+    if R[2, 2] >= 0:
+        gamma = math.atan2(R[1, 0] - R[0, 1], R[0, 0] + R[1, 1]) - alpha  # sum = alpha + gamma
+    else:
+        gamma = alpha - math.atan2(-(R[1, 0] + R[0, 1]), R[1, 1] - R[0, 0])  # diff = alpha - gamma
+    return Rotation(alpha, beta, gamma)
 
 
 def test_small_d_is_exactly_orthogonal_and_matches_jax_recursion():
@@ -74,6 +81,9 @@ def test_wigner_d_unitarity_to_l_200():
 
 
 @given(rotations(), rotations(), st.sampled_from([0.5, 1, 1.5, 2, 3, 5.5, 8]))
+@example(Rotation(0.0, 0.0, 0.0), Rotation(0.0, 0.0, 0.0), 0.5)  # gimbal lock, beta = 0
+@example(Rotation(0.3, math.pi / 2, 1.0), Rotation(0.2, math.pi / 2, 0.4), 3)  # beta near pi
+@example(Rotation(0.3, 1e-9, 1.0), Rotation(0.2, 0.0, 0.4), 8)  # beta tiny
 def test_D_homomorphism_and_unitarity(R1, R2, j):
     R = _compose(R1, R2)
     D1, D2, D = (np.asarray(_D(j, *r)) for r in (R1, R2, R))
