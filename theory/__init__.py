@@ -31,7 +31,9 @@ from nntheory.theory.finite_width import finite_width_recursion as finite_width_
 from nntheory.theory._closed_forms import wick_moment as wick_moment
 from nntheory.theory.finite_width import Criticality as Criticality
 from nntheory.theory.finite_width import criticality as criticality
+from nntheory.theory.finite_width import DDNTK_STATISTICS as DDNTK_STATISTICS
 from nntheory.theory.finite_width import NTK_STATISTICS as NTK_STATISTICS
+from nntheory.theory.finite_width import ddntk_moments as ddntk_moments
 from nntheory.theory.finite_width import ntk_recursion as ntk_recursion
 from nntheory.theory._gaussian import GaussianExpectation as GaussianExpectation
 from nntheory.theory._gaussian import activation_function as activation_function
@@ -78,6 +80,7 @@ __all__ = [
     "Activation",
     "BUILTIN_ACTIVATIONS",
     "Criticality",
+    "DDNTK_STATISTICS",
     "EquivariantFields",
     "ExactValue",
     "GaussianExpectation",
@@ -96,6 +99,7 @@ __all__ = [
     "clebsch_gordan",
     "clebsch_gordan_tensor",
     "criticality",
+    "ddntk_moments",
     "differential_invariants",
     "e3nn_basis_change",
     "e3nn_clebsch_gordan",

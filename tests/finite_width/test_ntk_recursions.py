@@ -287,7 +287,7 @@ def test_cli_ntk_statistics_two_inputs(cli):
 
 @pytest.mark.parametrize("extra,needle", [
     (("--statistics", "K,Thetta"), "--statistics: unknown statistic 'Thetta'; known statistics: K, K1, V, Theta"),
-    (("--statistics", "K,U"), "--statistics: U (the ddNTK tensors R, S, T, U) is not implemented yet"),
+    (("--statistics", "K,U", "--activation", "relu"), "--statistics: R, S, T, U (the ddNTK) need a smooth activation"),
     (("--init", "orthogonal"), "--init orthogonal: not implemented yet"),
     (("--init", "gausian"), "--init: unknown value 'gausian'"),
 ])

@@ -12,7 +12,9 @@ Network ``z^(1) = b + W x``, ``z^(l+1) = b + W sigma(z^(l))`` with ``b ~ N(0, C_
 * ``Theta``: the NTK mean with learning-rate factors ``lambda_b`` (biases) and ``lambda_W/n_{l-1}``
   (weights), ``Theta^(1) = lambda_b + lambda_W X``.
 * NTK sector at ``1/n`` (:func:`ntk_recursion`): ``Theta1`` (NLO NTK mean), ``D``, ``F`` (NTK-preactivation
-  cross-correlations), ``A``, ``B`` (NTK variance); definitions in :mod:`nntheory.theory.finite_width._ntk`.
+  cross-correlations), ``A``, ``B`` (NTK variance); with ``dntk=True`` the dNTK ``P``, ``Q``, with ``ddntk=True``
+  the ddNTK ``R``, ``S``, ``T``, ``U`` (:data:`DDNTK_STATISTICS`; plain moments from
+  :func:`ddntk_moments`); definitions in :mod:`nntheory.theory.finite_width._ntk`.
 
 Kernel derivatives are taken with respect to symmetric variables ``K_p``, ``p = (a <= b)``.
 Criticality: ``chi_par = C_W d<sigma^2>/dK = 1`` and ``chi_perp = C_W <sigma'^2> = 1`` at the fixed
@@ -25,16 +27,20 @@ from nntheory.theory.finite_width._recursions import Statistic as Statistic
 from nntheory.theory.finite_width._recursions import finite_width_recursion as finite_width_recursion
 from nntheory.theory.finite_width._criticality import Criticality as Criticality
 from nntheory.theory.finite_width._criticality import criticality as criticality
+from nntheory.theory.finite_width._ntk import DDNTK_STATISTICS as DDNTK_STATISTICS
 from nntheory.theory.finite_width._ntk import NTK_STATISTICS as NTK_STATISTICS
+from nntheory.theory.finite_width._ntk import ddntk_moments as ddntk_moments
 from nntheory.theory.finite_width._ntk import ntk_recursion as ntk_recursion
 
 __all__ = [
     "Criticality",
+    "DDNTK_STATISTICS",
     "NTK_STATISTICS",
     "NetworkSpec",
     "Recursion",
     "Statistic",
     "criticality",
+    "ddntk_moments",
     "finite_width_recursion",
     "ntk_recursion",
 ]

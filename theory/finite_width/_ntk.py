@@ -62,7 +62,7 @@ P_{d0d2d1d3} + Q_{d0d1d2d3}`` (single input: ``P``, ``Q``, ``2P + Q``). With ``R
     Q'_{0123} = C_W^2 Theta01 Theta02 <s''0 s'1 s'2 s3> + r C_W^2 T12 [B_{0012} <s''0 s3> + sum_b Q_{012b} S_b(0, 3)]
 
 (digits stand for the inputs ``d0..d3``; ``b1`` runs over ``{d0, d1}``, ``b2`` and ``b`` over the inputs of
-the Stein factor). The ddNTK tensors ``R, S, T, U`` are not implemented.
+the Stein factor).
 
 Single input: ``D' = C_W lambda_W (<s^4> - <s^2>^2) + C_W^2 Theta (<s'^2 s^2> - <s'^2><s^2>)
 + r[(lambda_W/C_W) chi_par^2 V + C_W Theta chi_par (d<s'^2>/dK) V + chi_par chi_perp D]``,
@@ -74,6 +74,55 @@ nets (hand-derived closed forms), the tensor symmetries, compiled = exact to 1e-
 independent Gauss-Hermite rule). Against exact-NTK Monte Carlo of two-input networks (neuron-pair
 estimators, widths 32 and 64, linear extrapolation in ``1/n``): ReLU at criticality, depth 3, and tanh at
 ``C_W = 1.5, C_b = 0.1``, depth 4: every entry of ``A, B, D, F`` and ``Theta1`` within 2.1 standard errors.
+
+ddNTK (``ntk_recursion(..., ddntk=True)``; smooth activations; any number of inputs; PDLT ch. 11 definitions, with
+``g_{i;a} = Lambda grad_theta z_{i;a}`` the learning-rate-weighted gradient; inputs ``a0..a3`` follow the neuron
+slots)::
+
+    ddIH_{i0i1i2i3}  = d^3 z_{i0}[g_{i1}, g_{i2}, g_{i3}]
+                     = sum lambda_{mu1nu1} lambda_{mu2nu2} lambda_{mu3nu3} d3z_{i0}/dmu1 dmu2 dmu3
+                           dz_{i1}/dnu1 dz_{i2}/dnu2 dz_{i3}/dnu3
+    ddIIH_{i1i2i3i4} = d^2 z_{i1}[g_{i3}, Lambda d^2 z_{i2}[g_{i4}]]
+                     = sum lambda_{mu1nu1} lambda_{mu2nu2} lambda_{mu3nu3} d2z_{i1}/dmu1 dmu2 d2z_{i2}/dnu1 dmu3
+                           dz_{i3}/dnu2 dz_{i4}/dnu3
+    E[ddIH_{i0i1i2i3;a0a1a2a3}]  = (1/n)[d01 d23 R_{a0a1a2a3} + d02 d13 R_{a0a2a1a3} + d03 d12 R_{a0a3a1a2}]
+    E[ddIIH_{i1i2i3i4;a1a2a3a4}] = (1/n)[d12 d34 S_{a1a2a3a4} + d13 d24 T_{a1a2a3a4} + d14 d23 U_{a1a2a3a4}]
+
+so each tensor is the plain moment ``n E[ddH]`` over two distinct neurons ``i != k`` (:func:`ddntk_moments`):
+``R = n E[ddIH_iikk]`` (symmetric in ``a2, a3``), ``S = n E[ddIIH_iikk]``, ``T = n E[ddIIH_ikik]``,
+``U = n E[ddIIH_ikki]``; ``n E[ddIH_iiii] = R_{0123} + R_{0213} + R_{0312}``, ``n E[ddIIH_iiii] = S + T + U``
+(single input: ``3R`` and ``S + T + U``). ``ddIH`` is symmetric in its last three slots, ``ddIIH_{1234} =
+ddIIH_{2143}``; both vanish at the first layer. Recursions (derived here as above: Wick contractions of the new
+weights; ``E[H_{jm;..} H_{jm;..} f(z_j) g(z_m)]`` factorises into ``B/n`` times single-neuron means; the odd
+cross-neuron objects ``H_jm``, ``dH_jmm``, ``dH_mjm``, ``dH_jjm`` act by linear response, e.g. ``E[dH_{jmm;d0d1d2}
+f(z_j)] = sum_e Q_{d0d1d2e} <d_e f>/n``; products of two odd cross-neuron objects are ``O(1/n^2)``). Digits are the
+inputs ``a0..a3`` (``R``) or ``a1..a4`` (``S, T, U``); ``<s''0 s1 ..>`` single-neuron Gaussian means;
+``St_e(x, y; p, q) = <d/dz_e (s^(p)_x s^(q)_y)>`` (Stein, ``e`` over ``{x, y}``); ``B_{xy|uv}`` is ``n E[H_{jm;xu}
+H_{jm;yv}]`` (``j != m``) = ``B[x, y, u, v]`` in the layout above; ``sum_{ef} F St St`` means
+``sum_{e,f} F[a1, e, a2, f] St_e(1, 3; .) St_f(2, 4; .)``::
+
+    R'_{0123} = lambda_W C_W [Th02 Th03 <s1 s''0 s'2 s'3> + r B_{00|23} <s1 s''0> T23 + r sum_e Q_{023e} St_e(0,1;1,0) T23]
+                + C_W^2 [Th01 Th02 Th03 <s'''0 s'1 s'2 s'3> + r Th01 B_{00|23} <s'''0 s'1> T23
+                         + r Th01 sum_e Q_{023e} St_e(0,1;2,1) T23] + r C_W^2 T01 T23 R_{0123}
+    S'_{1234} = lambda_W C_W [Th13 Th24 <s'1 s'2 s'3 s'4> + r B_{12|34} T12 T34]
+                + C_W^2 [Th12 Th13 Th24 <s''1 s''2 s'3 s'4> + r Th12 B_{12|34} <s''1 s''2> T34] + r C_W^2 T12 T34 S_{1234}
+    T'_{1234} = lambda_W^2 [Th12 <s'1 s'2 s3 s4> + r sum_{ef} F St(1,3;1,0) St(2,4;1,0)]
+                + lambda_W C_W [Th12 Th24 <s'1 s''2 s3 s'4> + Th12 Th13 <s''1 s'2 s'3 s4>
+                                + r Th24 sum_{ef} F St(1,3;1,0) St(2,4;2,1) + r Th13 sum_{ef} F St(1,3;2,1) St(2,4;1,0)
+                                + r T24 sum_e P_{241e} St_e(1,3;1,0) + r T13 sum_f P_{132f} St_f(2,4;1,0)]
+                + C_W^2 [Th12 Th13 Th24 <s''1 s''2 s'3 s'4> + r Th13 Th24 sum_{ef} F St(1,3;2,1) St(2,4;2,1)
+                         + r Th13 T24 sum_e P_{241e} St_e(1,3;2,1) + r Th24 T13 sum_f P_{132f} St_f(2,4;2,1)]
+                + r C_W^2 T13 T24 T_{1234}
+    U'_{1234} = C_W^2 Th12 Th13 Th24 <s''1 s''2 s'3 s'4> + r C_W^2 T14 T23 U_{1234}
+
+(``Th = Theta``, ``Txy = <s'_x s'_y>``.) Single input: ``R' = lambda_W C_W [Theta^2 <s s'' s'^2> + r B <s s''>
+<s'^2> + r Q <(s s')'> <s'^2>] + C_W^2 [Theta^3 <s''' s'^3> + r Theta (B <s''' s'> + Q <(s' s'')'>) <s'^2>]
++ r chi_perp^2 R``, ``T' = Theta <(lambda_W s s' + C_W Theta s' s'')^2> + r F (lambda_W <(s s')'> + C_W Theta
+<(s' s'')'>)^2 + 2 r P C_W <s'^2> (lambda_W <(s s')'> + C_W Theta <(s' s'')'>) + r chi_perp^2 T``,
+``U' = C_W^2 Theta^3 <s''^2 s'^2> + r chi_perp^2 U``. Checked against exact-derivative Monte Carlo
+(:mod:`nntheory.validation.finite_width._ddntk_monte_carlo`, width sweeps 32/64/128 extrapolated in ``1/n``):
+tanh, erf and exact GELU at criticality, tanh at ``C_W = 1.5, C_b = 0.1``, depth 2 to 6, one and two inputs; and
+against hand-derived closed forms for linear networks (tests/finite_width/test_ddntk.py).
 """
 
 from __future__ import annotations
@@ -101,7 +150,7 @@ from nntheory.theory.finite_width._recursions import (
     r,
 )
 
-__all__ = ["NTK_STATISTICS", "ntk_recursion"]
+__all__ = ["DDNTK_STATISTICS", "NTK_STATISTICS", "ddntk_moments", "ntk_recursion"]
 
 #: the statistics of :func:`ntk_recursion`, in order
 NTK_STATISTICS = ("K", "V", "K1", "Theta", "Theta1", "D", "F", "A", "B")
@@ -314,12 +363,123 @@ def _dntk_updates(act: Activation, m: int, all_indices: bool = False) -> tuple[d
     return syms, upd
 
 
+DDNTK_STATISTICS = ("R", "S", "T", "U")
+
+
+def ddntk_moments(R, S, T, U) -> dict:
+    """The plain ddNTK moments as combinations of ``R, S, T, U`` (the Monte Carlo keys ``DDNTK_MOMENTS``).
+
+    With ``i != k`` and ``n = n_{l-1}`` (definitions in the module docstring; ``[a0, a1, a2, a3]`` the inputs in
+    the ddNTK's own index order): ``n E[ddIH_{iikk}] = R[a0,a1,a2,a3]``, ``n E[ddIH_{ikik}] = R[a0,a2,a1,a3]``,
+    ``n E[ddIH_{ikki}] = R[a0,a3,a1,a2]``, ``n E[ddIH_{iiii}]`` their sum; ``n E[ddIIH_{iikk}] = S``,
+    ``n E[ddIIH_{ikik}] = T``, ``n E[ddIIH_{ikki}] = U``, ``n E[ddIIH_{iiii}] = S + T + U``. Single input:
+    ``R, R, R, 3R, S, T, U, S + T + U``.
+
+    Args:
+        R, S, T, U: the ddNTK tensors of one layer: numbers or sympy expressions (single input), or arrays of shape
+            ``(m, m, m, m)`` (sympy ``NDimArray`` or any array with a ``transpose(*axes)`` method).
+
+    Returns:
+        ``{"ddI_iikk", "ddI_ikik", "ddI_ikki", "ddI_iiii", "ddII_iikk", "ddII_ikik", "ddII_ikki", "ddII_iiii"}``.
+    """
+    if getattr(R, "shape", ()) in ((), None):
+        R1, R2, R3 = R, R, R
+    elif isinstance(R, sympy.NDimArray):
+        R1, R2, R3 = R, sympy.permutedims(R, (0, 2, 1, 3)), sympy.permutedims(R, (0, 2, 3, 1))
+    else:
+        R1, R2, R3 = R, R.transpose(0, 2, 1, 3), R.transpose(0, 2, 3, 1)
+    return {"ddI_iikk": R1, "ddI_ikik": R2, "ddI_ikki": R3, "ddI_iiii": R1 + R2 + R3,
+            "ddII_iikk": S, "ddII_ikik": T, "ddII_ikki": U, "ddII_iiii": S + T + U}
+
+
+def _dd_symbols(m: int) -> dict:
+    """One symbol per input index ``(a1, a2, a3, a4)`` of each ddNTK tensor (no symmetry reduction)."""
+    return {name: {idx: sympy.Symbol(name if m == 1 else name + "_" + "".join(str(i + 1) for i in idx), real=True)
+                   for idx in product(range(m), repeat=4)} for name in DDNTK_STATISTICS}
+
+
+def _ddntk_updates(act: Activation, m: int) -> tuple[dict, dict]:
+    """Symbols and updates of the ddNTK tensors ``R, S, T, U`` keyed by input index (see the module docstring)."""
+    K = kernel_symbols(m, "K")
+    Th = kernel_symbols(m, "Theta")
+    F, Bs = _symbols("F", m), _symbols("B", m)
+    P = {k: sympy.Symbol("P" if m == 1 else "P_" + "".join(str(i + 1) for i in k), real=True)
+         for k in product(range(m), repeat=4)}
+    Q = {}
+    for idx in product(range(m), repeat=4):
+        k = _Q_key(*idx)
+        Q[idx] = sympy.Symbol("Q" if m == 1 else "Q_" + "".join(str(i + 1) for i in k), real=True)
+    syms = _dd_symbols(m)
+    mom = _Moments(act, K)
+    T = {p: _two_point(act, K, *p, deriv=1) for p in pairs(m)}
+
+    def t(a, b):
+        return T[_pair(a, b)]
+
+    def b_jm(xj, xm, yj, ym):
+        """``n E[H_{jm;xj xm} H_{jm;yj ym}]`` (``j != m``) = ``B[xj, yj, xm, ym]``."""
+        return Bs[_B_key(xj, yj, xm, ym)]
+
+    def st(e, a, c, da, dc):
+        return mom.stein(e, a, c, da, dc)
+
+    def f_resp(a1, a3, a2, a4, d13, d24):
+        """``sum_{e,f} F[a1, e, a2, f] <d_e (s^(d13[0])_a1 s^(d13[1])_a3)> <d_f (s^(d24[0])_a2 s^(d24[1])_a4)>``."""
+        return sympy.Add(*[F[_F_key(a1, e, a2, f)] * st(e, a1, a3, *d13) * st(f, a2, a4, *d24)
+                           for e in sorted({a1, a3}) for f in sorted({a2, a4})])
+
+    def q_resp(d0, d1, d2, a, da, dc):
+        """``sum_e Q[d0, d1, d2, e] <d_e (s^(da)_d0 s^(dc)_a)>``."""
+        return sympy.Add(*[Q[(d0, d1, d2, e)] * st(e, d0, a, da, dc) for e in sorted({d0, a})])
+
+    def p_resp(d0, d1, d2, a, c, da, dc):
+        """``sum_e P[d0, d1, d2, e] <d_e (s^(da)_a s^(dc)_c)>``."""
+        return sympy.Add(*[P[(d0, d1, d2, e)] * st(e, a, c, da, dc) for e in sorted({a, c})])
+
+    upd = {name: {} for name in DDNTK_STATISTICS}
+    for idx in product(range(m), repeat=4):
+        a0, a1, a2, a3 = idx
+        b = Bs[_B_key(a0, a0, a2, a3)]
+        upd["R"][idx] = (
+            lambda_W * C_W * (Th[a0, a2] * Th[a0, a3] * mom.four((a1, a0, a2, a3), (0, 2, 1, 1))
+                              + r * b * mom.four((a1, a0), (0, 2)) * t(a2, a3)
+                              + r * q_resp(a0, a2, a3, a1, 1, 0) * t(a2, a3))
+            + C_W**2 * (Th[a0, a1] * Th[a0, a2] * Th[a0, a3] * mom.four((a0, a1, a2, a3), (3, 1, 1, 1))
+                        + r * Th[a0, a1] * b * mom.four((a0, a1), (3, 1)) * t(a2, a3)
+                        + r * Th[a0, a1] * q_resp(a0, a2, a3, a1, 2, 1) * t(a2, a3))
+            + r * C_W**2 * t(a0, a1) * t(a2, a3) * syms["R"][idx])
+    for idx in product(range(m), repeat=4):
+        a1, a2, a3, a4 = idx
+        th3 = Th[a1, a2] * Th[a1, a3] * Th[a2, a4]
+        upd["S"][idx] = (
+            lambda_W * C_W * (Th[a1, a3] * Th[a2, a4] * mom.four(idx, (1, 1, 1, 1))
+                              + r * b_jm(a2, a4, a1, a3) * t(a1, a2) * t(a3, a4))
+            + C_W**2 * (th3 * mom.four(idx, (2, 2, 1, 1))
+                        + r * Th[a1, a2] * b_jm(a1, a3, a2, a4) * mom.four((a1, a2), (2, 2)) * t(a3, a4))
+            + r * C_W**2 * t(a1, a2) * t(a3, a4) * syms["S"][idx])
+        upd["T"][idx] = (
+            lambda_W**2 * (Th[a1, a2] * mom.four(idx, (1, 1, 0, 0)) + r * f_resp(a1, a3, a2, a4, (1, 0), (1, 0)))
+            + lambda_W * C_W * (Th[a1, a2] * Th[a2, a4] * mom.four(idx, (1, 2, 0, 1))
+                                + r * Th[a2, a4] * f_resp(a1, a3, a2, a4, (1, 0), (2, 1))
+                                + Th[a1, a2] * Th[a1, a3] * mom.four(idx, (2, 1, 1, 0))
+                                + r * Th[a1, a3] * f_resp(a1, a3, a2, a4, (2, 1), (1, 0))
+                                + r * p_resp(a2, a4, a1, a1, a3, 1, 0) * t(a2, a4)
+                                + r * p_resp(a1, a3, a2, a2, a4, 1, 0) * t(a1, a3))
+            + C_W**2 * (th3 * mom.four(idx, (2, 2, 1, 1))
+                        + r * Th[a1, a3] * Th[a2, a4] * f_resp(a1, a3, a2, a4, (2, 1), (2, 1))
+                        + r * Th[a1, a3] * p_resp(a2, a4, a1, a1, a3, 2, 1) * t(a2, a4)
+                        + r * Th[a2, a4] * p_resp(a1, a3, a2, a2, a4, 2, 1) * t(a1, a3))
+            + r * C_W**2 * t(a1, a3) * t(a2, a4) * syms["T"][idx])
+        upd["U"][idx] = C_W**2 * th3 * mom.four(idx, (2, 2, 1, 1)) + r * C_W**2 * t(a1, a4) * t(a2, a3) * syms["U"][idx]
+    return syms, upd
+
+
 def _flat_key(key):
     return key[0] + key[1]
 
 
 @lru_cache(maxsize=32)
-def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False) -> Recursion:
+def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False, ddntk: bool = False) -> Recursion:
     r"""Recursions of :math:`K, V, K^{\{1\}}, \Theta` plus the NTK sector at order ``1/n`` (Gaussian weights).
 
     The statistics, in order: ``K, V, K1, Theta`` (as :func:`finite_width_recursion`), then
@@ -338,14 +498,17 @@ def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False) -> Rec
         n_inputs: the number of inputs (the Gram matrix is ``n_inputs x n_inputs``).
         dntk: also the dNTK tensors ``P``, ``Q`` (``n E[dH_iik z_k] = P``, ``n E[dH_ikk z_i] = Q``,
             ``n E[dH_iii z_i] = P_{d0d1d2d3} + P_{d0d2d1d3} + Q``; see the module docstring).
+        ddntk: also the ddNTK tensors ``R, S, T, U`` (implies ``dntk``): ``n E[ddIH_{iikk}] = R``,
+            ``n E[ddIIH_{iikk}] = S``, ``n E[ddIIH_{ikik}] = T``, ``n E[ddIIH_{ikki}] = U`` (``i != k``, inputs in
+            the slot order); :func:`ddntk_moments` lists all plain moments.
 
     Returns:
         A :class:`Recursion` with the statistics ``NTK_STATISTICS`` = ``K, V, K1, Theta, Theta1, D, F, A, B``
-        (then ``P, Q`` with ``dntk=True``); it prints, ``latex()``-s, iterates exactly and compiles like any
-        :class:`Recursion`.
+        (then ``P, Q`` with ``dntk=True``, then ``R, S, T, U`` with ``ddntk=True``); it prints, ``latex()``-s,
+        iterates exactly and compiles like any :class:`Recursion`.
 
     Raises:
-        SpecError: ``n_inputs`` not an int >= 1; ``dntk=True`` with an activation that has kinks.
+        SpecError: ``n_inputs`` not an int >= 1; ``dntk=True`` or ``ddntk=True`` with an activation that has kinks.
 
     Example:
         >>> from nntheory.theory import activation
@@ -369,7 +532,12 @@ def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False) -> Rec
     theta1 = Statistic("Theta1", 1, _DESCRIPTIONS["Theta1"], _matrix(m, lambda a, b: Th1[a, b]),
                        _matrix(m, lambda a, b: th1[_pair(a, b)]), _matrix(m, lambda a, b: 0))
     stats = base.statistics + (theta1,) + tuple(tensor(n) for n in ("D", "F", "A", "B"))
-    if dntk:
+    if ddntk:
+        if not act.is_smooth:
+            raise SpecError(f"ntk_recursion: the ddNTK tensors R, S, T, U need sigma'' and sigma''' as functions; "
+                            f"activation {act.name!r} has kinks (Stein's lemma does not apply to them). Use a smooth "
+                            "activation, or ddntk=False.")
+    if dntk or ddntk:
         if not act.is_smooth:
             raise SpecError(f"ntk_recursion: the dNTK tensors P, Q need sigma'' as a function; activation {act.name!r} "
                             "has kinks (sigma'' is a distribution). Use a smooth activation, or dntk=False.")
@@ -378,6 +546,12 @@ def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False) -> Rec
             Statistic(name, 1, _DESCRIPTIONS[name], _array4(m, lambda *i, n=name: dsyms[n][DNTK_KEYS[n](*i)]),
                       _array4(m, lambda *i, n=name: dupd[n][DNTK_KEYS[n](*i)]), _array4(m, lambda *i: 0))
             for name in ("P", "Q"))
+    if ddntk:
+        ddsyms, ddupd = _ddntk_updates(act, m)
+        stats += tuple(
+            Statistic(name, 1, _DESCRIPTIONS[name], _array4(m, lambda *i, n=name: ddsyms[n][i]),
+                      _array4(m, lambda *i, n=name: ddupd[n][i]), _array4(m, lambda *i: 0))
+            for name in DDNTK_STATISTICS)
     return Recursion(activation=act, n_inputs=m, statistics=stats, gram=base.gram)
 
 
@@ -389,4 +563,8 @@ _DESCRIPTIONS = {
     "B": "NTK variance: the d13 d24 term B_{a1a3a2a4} of E[dH_{i1i2} dH_{i3i4}]",
     "P": "dNTK: E[ddH_{i0i1i2} z_i3] = (d01 d23 P_{0123} + d02 d13 P_{0213} + d03 d12 Q_{0123})/n_{l-1}",
     "Q": "dNTK: the d03 d12 term Q_{d0d1d2d3} of E[ddH_{i0i1i2} z_i3]",
+    "R": "ddNTK: E[ddIH_{i0i1i2i3}] = (d01 d23 R_{0123} + d02 d13 R_{0213} + d03 d12 R_{0312})/n_{l-1}",
+    "S": "ddNTK: E[ddIIH_{i1i2i3i4}] = (d12 d34 S + d13 d24 T + d14 d23 U)/n_{l-1}",
+    "T": "ddNTK: the d13 d24 term T of E[ddIIH_{i1i2i3i4}]",
+    "U": "ddNTK: the d14 d23 term U of E[ddIIH_{i1i2i3i4}]",
 }

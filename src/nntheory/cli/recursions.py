@@ -20,10 +20,10 @@ ORDER_CONVENTIONS = ("PDLT, equal widths n: kappa_m(G) = sum_k S(m,k)/n^k for th
 
 
 #: the statistics --statistics accepts (order of the JSON keys in the help); default: today's four
-STATISTICS = ("K", "K1", "V", "Theta", "Theta1", "A", "B", "D", "F", "P", "Q")
+STATISTICS = ("K", "K1", "V", "Theta", "Theta1", "A", "B", "D", "F", "P", "Q", "R", "S", "T", "U")
 DEFAULT_STATISTICS = ("K", "V", "K1", "Theta")
-#: PDLT's dNTK / ddNTK tensors: named in the issue, not derived yet
-NOT_YET = ("R", "S", "T", "U")
+#: PDLT's ddNTK tensors (smooth activations)
+DDNTK = ("R", "S", "T", "U")
 #: the weight initialisations --init accepts now, and the ones named but not implemented
 INITS = ("gaussian",)
 INITS_NOT_YET = ("orthogonal",)
@@ -35,7 +35,12 @@ NTK_CONVENTIONS = ("NTK sector (n = n_{l-1}, dH = H - E[H]): E[H_ij;ab] = d_ij (
                    "dNTK_moments: iik_k = n E[dH_iik z_k] = P, ikk_i = n E[dH_ikk z_i] = Q (i != k), "
                    "iii_i = n E[dH_iii z_i] = P[d0][d1][d2][d3] + P[d0][d2][d1][d3] + Q[d0][d1][d2][d3]; several inputs: "
                    "D, F, A, B, P, Q are nested lists in exactly this index order, K, K1, Theta, Theta1 [a][b], "
-                   "V [pair][pair] over V_pairs")
+                   "V [pair][pair] over V_pairs; ddNTK: ddIH_i0i1i2i3 = d3z_i0[g_i1, g_i2, g_i3], "
+                   "ddIIH_i1i2i3i4 = d2z_i1[g_i3, Lambda d2z_i2[g_i4]] (g = Lambda grad z; inputs a0..a3 in the same slot "
+                   "order), E[ddIH] = (d01 d23 R[a0][a1][a2][a3] + d02 d13 R[a0][a2][a1][a3] + d03 d12 R[a0][a3][a1][a2])/n, "
+                   "E[ddIIH] = (d12 d34 S + d13 d24 T + d14 d23 U)/n (S, T, U [a1][a2][a3][a4]); ddNTK_moments (i != k): "
+                   "ddI_iikk = n E[ddIH_iikk] = R, ddI_ikik = R[a0][a2][a1][a3], ddI_ikki = R[a0][a3][a1][a2], ddI_iiii = "
+                   "their sum (3R for one input), ddII_iikk = S, ddII_ikik = T, ddII_ikki = U, ddII_iiii = S + T + U")
 
 
 def add_arguments(r) -> None:
@@ -58,7 +63,8 @@ def add_arguments(r) -> None:
     r.add_argument("--statistics", default=None,
                    help=f"comma-separated statistics per layer, from {','.join(STATISTICS)} (default: K,V,K1,Theta); "
                         "Theta1 is the 1/n NTK mean, D, F the NTK-preactivation and A, B the NTK-variance tensors (PDLT ch. 8), "
-                        "P, Q the dNTK-preactivation tensors (PDLT ch. 11; smooth activations; adds dNTK_moments)")
+                        "P, Q the dNTK-preactivation tensors (PDLT ch. 11; smooth activations; adds dNTK_moments), "
+                        "R, S, T, U the ddNTK means (PDLT ch. 11; smooth activations; adds ddNTK_moments)")
     r.add_argument("--init", default="gaussian",
                    help="weight initialisation: gaussian (default; the only one implemented)")
     r.add_argument("--format", choices=("json", "table"), default="json")
@@ -111,9 +117,6 @@ def _statistics(args) -> tuple[str, ...] | None:
     names = tuple(n.strip() for n in str(args.statistics).split(","))
     known = ", ".join(STATISTICS)
     for n in names:
-        if n in NOT_YET:
-            raise SpecError(f"--statistics: {n} (the ddNTK tensors R, S, T, U) is not implemented yet; "
-                            f"known statistics: {known}.")
         if n not in STATISTICS:
             raise SpecError(f"--statistics: unknown statistic {n!r}; known statistics: {known}.")
     if len(set(names)) != len(names):
@@ -156,7 +159,11 @@ def run(args) -> int:
     if dntk and not act.is_smooth:
         raise SpecError(f"--statistics: P, Q (the dNTK) need a smooth activation (sigma'' a function); "
                         f"{act.name!r} has kinks.")
-    rec = ntk_recursion(act, m, dntk=dntk) if ntk else finite_width_recursion(act, m)
+    ddntk = names is not None and bool(set(DDNTK) & set(names))
+    if ddntk and not act.is_smooth:
+        raise SpecError(f"--statistics: R, S, T, U (the ddNTK) need a smooth activation (second and third derivatives "
+                        f"as functions); {act.name!r} has kinks.")
+    rec = ntk_recursion(act, m, dntk=dntk or ddntk, ddntk=ddntk) if ntk else finite_width_recursion(act, m)
     comp = compile_recursion(rec)
     out = {k: np.asarray(v) for k, v in comp(G, depth=args.depth, C_W=C_W, C_b=C_b, lambda_W=lam_W, lambda_b=lam_b,
                                               ratios=ratios).items()}
@@ -193,6 +200,13 @@ def _layer_row(out: dict, l: int, pairs, single: bool, names) -> dict:
         iii = P + P.transpose(0, 2, 1, 3) + Q
         row["dNTK_moments"] = ({"iik_k": float(P.ravel()[0]), "ikk_i": float(Q.ravel()[0]), "iii_i": float(iii.ravel()[0])}
                                if single else {"iik_k": P.tolist(), "ikk_i": Q.tolist(), "iii_i": iii.tolist()})
+    if "R" in out and set(DDNTK) & set(names):
+        from nntheory.theory import ddntk_moments
+
+        if single:
+            row["ddNTK_moments"] = ddntk_moments(*(float(out[k][l].reshape(-1)[0]) for k in DDNTK))
+        else:
+            row["ddNTK_moments"] = {k: v.tolist() for k, v in ddntk_moments(*(out[k][l] for k in DDNTK)).items()}
     return row
 
 
@@ -215,11 +229,13 @@ def _table(settings, layers, single, names) -> None:
             print(f"{r['l']:>3} " + " ".join(f"{r[k]!r:>24}" for k in names))
             if "dNTK_moments" in r:
                 print(f"    dNTK_moments: {r['dNTK_moments']}")
+            if "ddNTK_moments" in r:
+                print(f"    ddNTK_moments: {r['ddNTK_moments']}")
         return
     order = [k for k in ("K", "K1", "Theta", "V") if k in names] + [k for k in names if k not in ("K", "K1", "Theta", "V")]
     for r in layers:
         print(f"l={r['l']}")
-        for k in order + (["dNTK_moments"] if "dNTK_moments" in r else []):
+        for k in order + [m for m in ("dNTK_moments", "ddNTK_moments") if m in r]:
             print(f"  {k} = {r[k]}")
 
 
