@@ -51,7 +51,7 @@ def main():
     peak = matmul_peak()
     times = {}
     for sampler in ("projected", "explicit"):
-        sample_ensemble(spec, X, key=jax.random.key(0), n_nets=256, sampler=sampler)  # compile
+        sample_ensemble(spec, X, key=jax.random.key(0), n_nets=a.n_nets, sampler=sampler)  # compile (same chunks)
         best = float("inf")
         for rep in range(a.repeat):
             t = time.perf_counter()

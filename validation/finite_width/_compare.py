@@ -32,7 +32,7 @@ from nntheory.errors import NNTheoryError, SpecError
 from nntheory.numerics import compile_recursion
 from nntheory.theory import Activation
 from nntheory.theory.finite_width._recursions import finite_width_recursion
-from nntheory.validation.finite_width._ensembles import EnsembleSpec, sample_ensemble
+from nntheory.validation.finite_width._ensembles import EnsembleSpec, _auto_chunk, sample_ensemble
 from nntheory.validation._estimators import estimate_statistics, fit_intercept
 
 __all__ = ["Comparison", "compare_width_sweep", "theory_statistics"]
@@ -194,7 +194,7 @@ def compare_width_sweep(
     lambda_W: float = 1.0,
     lambda_b: float = 1.0,
     z_max: float = 4.0,
-    chunk: int = 256,
+    chunk: int | None = None,
     progress: bool = False,
 ) -> Comparison:
     """Run ensembles at each width and compare every statistic with the compiled theory.
@@ -225,7 +225,8 @@ def compare_width_sweep(
     ests = []
     for i, n in enumerate(widths):
         spec = EnsembleSpec(act, depth, n, C_W, C_b, lambda_W, lambda_b)
-        ens = sample_ensemble(spec, X, key=jax.random.fold_in(key, i), n_nets=n_nets, chunk=_even_chunk(n_nets, chunk),
+        want = _auto_chunk(spec, X.shape[0]) if chunk is None else chunk
+        ens = sample_ensemble(spec, X, key=jax.random.fold_in(key, i), n_nets=n_nets, chunk=_even_chunk(n_nets, want),
                               progress=progress)
         ests.append(estimate_statistics(ens))
     comp = Comparison(act.name, C_W, C_b, depth, tuple(widths), n_nets, theory=th, z_max=z_max)

@@ -251,13 +251,28 @@ def _batched(spec: EnsembleSpec, pairs, four_point: bool, sampler: str):
     return jax.jit(jax.vmap(lambda k, X: one(k, X, spec, sig, dsig, pairs, four_point), in_axes=(0, None)))
 
 
+def _auto_chunk(spec: EnsembleSpec, n_inputs: int) -> int:
+    """Networks per compiled batch so that one layer's backpropagated rows (``ntk_neurons x n_inputs x depth``
+    rows of ``width`` floats per network) take about 2.5 MB, a cache's worth; between 8 and 256.
+
+    Args:
+        spec: what is sampled.
+        n_inputs: the number of inputs ``m``.
+
+    Returns:
+        The chunk, an int.
+    """
+    rows = max(spec.ntk_neurons * n_inputs * spec.depth, n_inputs)
+    return int(min(256, max(8, 2_500_000 // (8 * rows * spec.width))))
+
+
 def sample_ensemble(
     spec: EnsembleSpec,
     inputs: np.ndarray,
     *,
     key: jax.Array,
     n_nets: int,
-    chunk: int = 256,
+    chunk: int | None = None,
     progress: bool = False,
     four_point: bool = True,
     sampler: str = "projected",
@@ -269,7 +284,8 @@ def sample_ensemble(
         inputs: ``(m, n_0)`` inputs.
         key: JAX random key; network ``i`` uses ``jax.random.split(key, n_nets)[i]``.
         n_nets: number of networks (``>= 2``).
-        chunk: networks per compiled batch.
+        chunk: networks per compiled batch; ``None``: :func:`_auto_chunk` (a batch whose backprop rows fit in
+            cache: 16-24 networks at width 256 with the NTK, 256 without; measured 1.6x faster than 256).
         progress: report progress on stderr.
         four_point: record the cross-neuron four-point summaries ``C4`` (``P x P`` per layer and network,
             ``P = m (m + 1) / 2`` input pairs); ``False`` skips them (``C4`` is then ``None`` and
@@ -289,6 +305,8 @@ def sample_ensemble(
     if X.ndim != 2:
         raise SpecError(f"sample_ensemble: inputs must be (n_inputs, n_0), got shape {X.shape}.")
     check_int(n_nets, "n_nets", lo=2, where="sample_ensemble")
+    if chunk is None:
+        chunk = _auto_chunk(spec, X.shape[0])
     check_int(chunk, "chunk", lo=1, where="sample_ensemble")
     if sampler not in ("projected", "explicit"):
         raise SpecError(f"sample_ensemble: sampler must be 'projected' or 'explicit', got {sampler!r}.")
@@ -302,15 +320,19 @@ def sample_ensemble(
         mesh = jax.sharding.Mesh(np.array(devices), ("nets",))
         sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("nets"))
     keys = jax.random.split(key, n_nets)
-    parts = []
+    parts, pending = [], None
     for start in range(0, n_nets, chunk):
         kc = keys[start : start + chunk]
         if sharding is not None and kc.shape[0] == chunk:
             kc = jax.device_put(kc, sharding)
-        parts.append(jax.tree_util.tree_map(np.asarray, batched(kc)))
+        out = batched(kc)  # dispatched asynchronously: the previous chunk is copied while this one runs
+        if pending is not None:
+            parts.append(jax.tree_util.tree_map(np.asarray, pending))
+        pending = out
         if progress:
             done = min(start + chunk, n_nets)
             print(f"\r  {spec.activation.name} n={spec.width}: {done}/{n_nets} networks", end="", file=sys.stderr, flush=True)
+    parts.append(jax.tree_util.tree_map(np.asarray, pending))
     if progress:
         print(file=sys.stderr)
     S2, C4, M4, NTK, G = (np.concatenate([p[i] for p in parts]) for i in range(5))
