@@ -41,6 +41,7 @@ from sympy.polys.rings import ring
 from nntheory.errors import InvariantError
 from nntheory.theory.lie._actions import LieAlgebraAction
 from nntheory.theory.lie._budget import _step
+from nntheory.theory.lie._graded import _graded_applicable, _graded_invariants
 from nntheory.theory.lie._sampling import _points
 
 __all__: list[str] = []
@@ -479,6 +480,14 @@ def _ansatz_invariants(action: LieAlgebraAction, order: int, running: list[sympy
         for I in _derivative_candidates(action, running, order, state):
             if consider(I):
                 return new
+    if _graded_applicable(action):
+        # plane curves with two scalings: relative invariants with two multipliers, class by class
+        # (a superset of the one-multiplier search below; the projective plane needs it)
+        try:
+            if _graded_invariants(action, order, running, count, consider, deadline=deadline):
+                return new
+        except InvariantError:
+            pass
     for degree in range(1, max_degree + 1):
         for w in (_WEIGHTS if any(lam != 0 for lam in _multipliers(action)) else (0,)):
             if deadline is not None and time.monotonic() > deadline:
