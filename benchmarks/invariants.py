@@ -64,7 +64,7 @@ def _clear():
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--limit", type=int, default=600, help="seconds allowed per route for the projective plane at order 7 and the rotation cases")
+    ap.add_argument("--limit", type=int, default=600, help="seconds allowed per route and case (a route that runs out is reported as >LIMIT)")
     ap.add_argument("--order", type=int, default=4)
     ap.add_argument("--skip-projective", action="store_true")
     ap.add_argument("--only-rotations", action="store_true", help="skip the plane-curve cases (frame and characteristics)")
@@ -77,12 +77,20 @@ def main() -> int:
         for method in ("moving frame", "characteristics"):
             _clear()
             t = time.perf_counter()
-            sets.append(differential_invariants(lie_action(ind, dep, gens), order, method=method))
-            times.append(time.perf_counter() - t)
-        inv = sets[0]
-        same = sets[0].counts == sets[1].counts
+            try:
+                sets.append(differential_invariants(lie_action(ind, dep, gens), order, method=method, timeout=args.limit))
+                times.append(f"{time.perf_counter() - t:.2f}")
+            except InvariantError as exc:
+                sets.append(None)
+                times.append(f">{args.limit}" if "timeout" in str(exc) else "failed")
+        done = [x for x in sets if x is not None]
+        if not done:
+            print(f"{name:<26} {order:>5} {times[0]:>8} {times[1]:>10}  -", flush=True)
+            continue
+        inv = done[0]
+        same = "yes" if len(done) == 2 and done[0].counts == done[1].counts else ("one route" if len(done) == 1 else "NO")
         results[name] = inv
-        print(f"{name:<26} {order:>5} {times[0]:>8.2f} {times[1]:>10.2f}  {list(inv.counts)} ({'yes' if same else 'NO'})", flush=True)
+        print(f"{name:<26} {order:>5} {times[0]:>8} {times[1]:>10}  {list(inv.counts)} ({same})", flush=True)
     print(f"\n{'action':<26} {'order':>5} {'default s':>9} {'frame s':>9}  counts (default route)")
     for name, (ind, dep, gens, order) in ROTATION_CASES.items():
         row = []

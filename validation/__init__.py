@@ -12,6 +12,17 @@ from nntheory.validation._estimators import fit_intercept as fit_intercept
 from nntheory.validation.finite_width import NTKEnsemble as NTKEnsemble
 from nntheory.validation.finite_width import NTKEnsembleSpec as NTKEnsembleSpec
 from nntheory.validation.finite_width import NTKSweep as NTKSweep
+from nntheory.validation.finite_width import NTKStepChange as NTKStepChange
+from nntheory.validation.finite_width import ntk_step_change as ntk_step_change
+from nntheory.validation.finite_width import ntk_step_prediction as ntk_step_prediction
+from nntheory.validation.finite_width import DDNTKEnsemble as DDNTKEnsemble
+from nntheory.validation.finite_width import DDNTKSweep as DDNTKSweep
+from nntheory.validation.finite_width import DDNTK_MOMENTS as DDNTK_MOMENTS
+from nntheory.validation.finite_width import ddntk_blocks as ddntk_blocks
+from nntheory.validation.finite_width import ddntk_statistics as ddntk_statistics
+from nntheory.validation.finite_width import ddntk_width_sweep as ddntk_width_sweep
+from nntheory.validation.finite_width import sample_ddntk_ensemble as sample_ddntk_ensemble
+from nntheory.validation.finite_width import dntk_moments_from_pq as dntk_moments_from_pq
 from nntheory.validation.finite_width import haar_orthogonal as haar_orthogonal
 from nntheory.validation.finite_width import ntk_statistics as ntk_statistics
 from nntheory.validation.finite_width import ntk_width_sweep as ntk_width_sweep
@@ -19,6 +30,9 @@ from nntheory.validation.finite_width import orthogonal_mlp_params as orthogonal
 from nntheory.validation.finite_width import sample_ntk_ensemble as sample_ntk_ensemble
 from nntheory.validation.finite_width import NNLOCheck as NNLOCheck
 from nntheory.validation.finite_width import validate_nnlo as validate_nnlo
+from nntheory.validation.finite_width import NTK_VALIDATE_STATISTICS as NTK_VALIDATE_STATISTICS
+from nntheory.validation.finite_width import NTKComparison as NTKComparison
+from nntheory.validation.finite_width import validate_ntk as validate_ntk
 from nntheory.validation.finite_width import MAIN_JOB_ACTIVATIONS as MAIN_JOB_ACTIVATIONS
 from nntheory.validation.finite_width import MAIN_JOB_DEFAULTS as MAIN_JOB_DEFAULTS
 from nntheory.validation.finite_width import MAIN_JOB_FULL as MAIN_JOB_FULL
@@ -56,6 +70,9 @@ from nntheory.validation.lie import node_equivariance as node_equivariance
 
 __all__ = [
     "Comparison",
+    "DDNTKEnsemble",
+    "DDNTKSweep",
+    "DDNTK_MOMENTS",
     "EnsembleSpec",
     "EnsembleSummaries",
     "EquivarianceResult",
@@ -66,9 +83,12 @@ __all__ = [
     "MainJobConfig",
     "MonteCarloKernels",
     "NNLOCheck",
+    "NTKComparison",
     "NTKEnsemble",
     "NTKEnsembleSpec",
+    "NTKStepChange",
     "NTKSweep",
+    "NTK_VALIDATE_STATISTICS",
     "NodeComparison",
     "QATResult",
     "QuantizedEnsemble",
@@ -80,9 +100,13 @@ __all__ = [
     "compare_nodes",
     "compare_quantized",
     "compare_width_sweep",
+    "ddntk_blocks",
+    "ddntk_statistics",
+    "ddntk_width_sweep",
     "digits_data",
     "digits_net",
     "digits_pixels",
+    "dntk_moments_from_pq",
     "estimate_statistics",
     "fake_quant",
     "fit_intercept",
@@ -95,10 +119,13 @@ __all__ = [
     "node_equivariance",
     "ntk_distance",
     "ntk_statistics",
+    "ntk_step_change",
+    "ntk_step_prediction",
     "ntk_width_sweep",
     "orthogonal_mlp_params",
     "qat_forward",
     "quantized_ensemble",
+    "sample_ddntk_ensemble",
     "sample_ensemble",
     "sample_ntk_ensemble",
     "theory_statistics",
@@ -107,5 +134,6 @@ __all__ = [
     "trained_spec",
     "validate_equivariance",
     "validate_nnlo",
+    "validate_ntk",
     "validate_training",
 ]

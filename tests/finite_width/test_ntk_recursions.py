@@ -325,6 +325,8 @@ def test_cli_dntk_moments(cli):
         l = row["l"]
         ref = 2 * (l - 1) * l * (l + 1) / 6  # the closed form above, K = 1, theta0 = 2
         assert row["P"] == pytest.approx(ref, abs=1e-13) and row["Q"] == 0
-        assert row["dNTK_moments"] == pytest.approx({"iik_k": ref, "ikk_i": 0.0, "iii_i": 2 * ref}, abs=1e-13)
+        # PDLT's dNTK (the NTK's derivative) dH_i0i1i2 = S_i1i0i2 + S_i2i0i1: iik_k = P + Q, ikk_i = 2P,
+        # iii_i = 2(2P + Q); the same values as the linear-network Monte Carlo check in test_ntk_monte_carlo.py
+        assert row["dNTK_moments"] == pytest.approx({"iik_k": ref, "ikk_i": 2 * ref, "iii_i": 4 * ref}, abs=1e-13)
     bad = cli("recursions", "--activation", "relu", "--depth", "2", "--statistics", "P")
     assert bad.returncode == 2 and "--statistics: P, Q (the dNTK) need a smooth activation" in bad.stderr

@@ -49,12 +49,19 @@ expectations at the kernel ``K`` of layer ``l``; in ``B'``, ``Theta12 = Theta_{a
 Theta_{a3a4}``, ``T13 = T_{a1a3}``, ``T24 = T_{a2a4}``.) First layer: ``H^(1)`` is deterministic and
 ``z^(1)`` Gaussian, so ``D = F = A = B = Theta1 = 0``.
 
-dNTK (``ntk_recursion(..., dntk=True)``, smooth activations only; PDLT ch. 11 definitions):
-``dH_{i0i1i2;d0d1d2} = sum_{mu,nu} lambda_mu lambda_nu d^2 z_{i0;d0}/dtheta_mu dtheta_nu dz_{i1;d1}/dtheta_mu
-dz_{i2;d2}/dtheta_nu`` and ``E[dH_{i0i1i2;d0d1d2} z_{i3;d3}] = (1/n)[d_01 d_23 P_{d0d1d2d3} + d_02 d_13 P_{d0d2d1d3}
-+ d_03 d_12 Q_{d0d1d2d3}]`` (``Q`` symmetric in ``d1, d2``; ``dH^(1) = 0``). The plain moments (``i != k``):
-``n E[dH_iik z_k] = P_{d0d1d2d3}``, ``n E[dH_ikk z_i] = Q_{d0d1d2d3}``, ``n E[dH_iii z_i] = P_{d0d1d2d3} +
-P_{d0d2d1d3} + Q_{d0d1d2d3}`` (single input: ``P``, ``Q``, ``2P + Q``). With ``R_b(a, c) = <d/dz_b (s''_a s'_c)>``::
+dNTK (``ntk_recursion(..., dntk=True)``, smooth activations only). This module's ``P, Q`` are the tensors of
+the second-derivative piece ``S_{i0i1i2;d0d1d2} = sum_{mu,nu} lambda_mu lambda_nu d^2 z_{i0;d0}/dtheta_mu dtheta_nu
+dz_{i1;d1}/dtheta_mu dz_{i2;d2}/dtheta_nu``: ``E[S_{i0i1i2;d0d1d2} z_{i3;d3}] = (1/n)[d_01 d_23 P_{d0d1d2d3} + d_02 d_13
+P_{d0d2d1d3} + d_03 d_12 Q_{d0d1d2d3}]`` (``Q`` symmetric in ``d1, d2``; ``S^(1) = 0``). PDLT's dNTK is the
+derivative of the NTK along the gradient, ``dH_{i0i1i2;d0d1d2} = sum_mu lambda_mu dz_{i0;d0}/dtheta_mu
+dH_{i1i2;d1d2}/dtheta_mu = S_{i1i0i2;d1d0d2} + S_{i2i0i1;d2d0d1}``, so its decomposition ``E[dH_{i0i1i2} z_{i3}] =
+(1/n)[d_01 d_23 P^PDLT_{0123} + d_02 d_13 P^PDLT_{0213} + d_03 d_12 Q^PDLT_{0123}]`` has
+``P^PDLT_{0123} = P_{1023} + Q_{2013}`` and ``Q^PDLT_{0123} = P_{1203} + P_{2103}`` (digits: inputs ``d0..d3``).
+The plain moments of PDLT's dNTK (what Monte Carlo and training measure; ``i != k``) are
+``n E[dH_iik z_k] = P^PDLT``, ``n E[dH_ikk z_i] = Q^PDLT``, ``n E[dH_iii z_i] = P^PDLT_{0123} + P^PDLT_{0213} +
+Q^PDLT_{0123}``; single input: ``P + Q``, ``2P``, ``2(2P + Q)`` in this module's ``P, Q``
+(:func:`nntheory.validation.dntk_moments_from_pq` maps any number of inputs; ``nntheory recursions`` prints them as
+``dNTK_moments``). With ``R_b(a, c) = <d/dz_b (s''_a s'_c)>``::
 
     P'_{0123} = lambda_W C_W Theta02 <s'0 s1 s'2 s3> + C_W^2 Theta01 Theta02 <s''0 s'1 s'2 s3>
                 + r [lambda_W C_W sum_{b1,b2} F_{0 b1 2 b2} S_b1(0, 1) S_b2(2, 3)
@@ -496,8 +503,9 @@ def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False, ddntk:
     Args:
         act: the activation.
         n_inputs: the number of inputs (the Gram matrix is ``n_inputs x n_inputs``).
-        dntk: also the dNTK tensors ``P``, ``Q`` (``n E[dH_iik z_k] = P``, ``n E[dH_ikk z_i] = Q``,
-            ``n E[dH_iii z_i] = P_{d0d1d2d3} + P_{d0d2d1d3} + Q``; see the module docstring).
+        dntk: also the tensors ``P``, ``Q`` of the dNTK's second-derivative piece ``S`` (module docstring); PDLT's
+            dNTK moments are ``n E[dH_iik z_k] = P + Q``, ``n E[dH_ikk z_i] = 2P``, ``n E[dH_iii z_i] = 2(2P + Q)``
+            for one input (:func:`nntheory.validation.dntk_moments_from_pq` for several).
         ddntk: also the ddNTK tensors ``R, S, T, U`` (implies ``dntk``): ``n E[ddIH_{iikk}] = R``,
             ``n E[ddIIH_{iikk}] = S``, ``n E[ddIIH_{ikik}] = T``, ``n E[ddIIH_{ikki}] = U`` (``i != k``, inputs in
             the slot order); :func:`ddntk_moments` lists all plain moments.
@@ -561,8 +569,8 @@ _DESCRIPTIONS = {
     "F": "NTK-preactivation: the d13 d24 term F_{a1a3a2a4} of E[dH_{i1i2} z_i3 z_i4]",
     "A": "NTK variance: E[dH_{i1i2} dH_{i3i4}] = (d12 d34 A + d13 d24 B + d14 d23 B)/n_{l-1}",
     "B": "NTK variance: the d13 d24 term B_{a1a3a2a4} of E[dH_{i1i2} dH_{i3i4}]",
-    "P": "dNTK: E[ddH_{i0i1i2} z_i3] = (d01 d23 P_{0123} + d02 d13 P_{0213} + d03 d12 Q_{0123})/n_{l-1}",
-    "Q": "dNTK: the d03 d12 term Q_{d0d1d2d3} of E[ddH_{i0i1i2} z_i3]",
+    "P": "dNTK piece S = d2z_i0[g_i1, g_i2]: E[S_{i0i1i2} z_i3] = (d01 d23 P_{0123} + d02 d13 P_{0213} + d03 d12 Q_{0123})/n_{l-1}",
+    "Q": "dNTK piece S: the d03 d12 term Q_{d0d1d2d3} of E[S_{i0i1i2} z_i3]",
     "R": "ddNTK: E[ddIH_{i0i1i2i3}] = (d01 d23 R_{0123} + d02 d13 R_{0213} + d03 d12 R_{0312})/n_{l-1}",
     "S": "ddNTK: E[ddIIH_{i1i2i3i4}] = (d12 d34 S + d13 d24 T + d14 d23 U)/n_{l-1}",
     "T": "ddNTK: the d13 d24 term T of E[ddIIH_{i1i2i3i4}]",

@@ -29,16 +29,33 @@ from nntheory.validation.finite_width._main_job import main_job_inputs as main_j
 from nntheory.validation.finite_width._ntk_monte_carlo import NTKEnsemble as NTKEnsemble
 from nntheory.validation.finite_width._ntk_monte_carlo import NTKEnsembleSpec as NTKEnsembleSpec
 from nntheory.validation.finite_width._ntk_monte_carlo import NTKSweep as NTKSweep
+from nntheory.validation.finite_width._ddntk_monte_carlo import DDNTKEnsemble as DDNTKEnsemble
+from nntheory.validation.finite_width._ddntk_monte_carlo import DDNTKSweep as DDNTKSweep
+from nntheory.validation.finite_width._ddntk_monte_carlo import DDNTK_MOMENTS as DDNTK_MOMENTS
+from nntheory.validation.finite_width._ddntk_monte_carlo import ddntk_blocks as ddntk_blocks
+from nntheory.validation.finite_width._ddntk_monte_carlo import ddntk_statistics as ddntk_statistics
+from nntheory.validation.finite_width._ddntk_monte_carlo import ddntk_width_sweep as ddntk_width_sweep
+from nntheory.validation.finite_width._ddntk_monte_carlo import sample_ddntk_ensemble as sample_ddntk_ensemble
+from nntheory.validation.finite_width._ntk_monte_carlo import dntk_moments_from_pq as dntk_moments_from_pq
 from nntheory.validation.finite_width._ntk_monte_carlo import haar_orthogonal as haar_orthogonal
 from nntheory.validation.finite_width._ntk_monte_carlo import ntk_statistics as ntk_statistics
 from nntheory.validation.finite_width._ntk_monte_carlo import ntk_width_sweep as ntk_width_sweep
 from nntheory.validation.finite_width._ntk_monte_carlo import orthogonal_mlp_params as orthogonal_mlp_params
 from nntheory.validation.finite_width._ntk_monte_carlo import sample_ntk_ensemble as sample_ntk_ensemble
+from nntheory.validation.finite_width._ntk_validate import NTK_VALIDATE_STATISTICS as NTK_VALIDATE_STATISTICS
+from nntheory.validation.finite_width._ntk_validate import NTKComparison as NTKComparison
+from nntheory.validation.finite_width._ntk_validate import validate_ntk as validate_ntk
 from nntheory.validation.finite_width._nnlo import NNLOCheck as NNLOCheck
 from nntheory.validation.finite_width._nnlo import validate_nnlo as validate_nnlo
+from nntheory.validation.finite_width._ntk_training import NTKStepChange as NTKStepChange
+from nntheory.validation.finite_width._ntk_training import ntk_step_change as ntk_step_change
+from nntheory.validation.finite_width._ntk_training import ntk_step_prediction as ntk_step_prediction
 
 __all__ = [
     "Comparison",
+    "DDNTKEnsemble",
+    "DDNTKSweep",
+    "DDNTK_MOMENTS",
     "EnsembleSpec",
     "EnsembleSummaries",
     "MAIN_JOB_ACTIVATIONS",
@@ -46,19 +63,30 @@ __all__ = [
     "MAIN_JOB_FULL",
     "MainJobConfig",
     "NNLOCheck",
+    "NTKComparison",
     "NTKEnsemble",
     "NTKEnsembleSpec",
+    "NTKStepChange",
     "NTKSweep",
+    "NTK_VALIDATE_STATISTICS",
     "check_main_job",
     "compare_width_sweep",
+    "ddntk_blocks",
+    "ddntk_statistics",
+    "ddntk_width_sweep",
+    "dntk_moments_from_pq",
     "haar_orthogonal",
     "main_job_configurations",
     "main_job_inputs",
     "ntk_statistics",
+    "ntk_step_change",
+    "ntk_step_prediction",
     "ntk_width_sweep",
     "orthogonal_mlp_params",
+    "sample_ddntk_ensemble",
     "sample_ensemble",
     "sample_ntk_ensemble",
     "theory_statistics",
     "validate_nnlo",
+    "validate_ntk",
 ]

@@ -27,13 +27,17 @@ key                    moment                                                   
 ``B[a,b,c,d]``         ``n E[H_{ik;ab} H_{ik;cd}]`` (``E H_{ik} = 0`` exactly)                ``B_{acbd}``
 ``D[a,b,c,d]``         ``n Cov(H_{ii;ab}, z_{k;c} z_{k;d})``                                  ``D_{abcd}``
 ``F[a,b,c,d]``         ``n E[H_{ik;ab} z_{i;c} z_{k;d}]``                                     ``F_{acbd}``
-``dNTK_iik_k``         ``n E[dH_{iik;abc} z_{k;d}]``                                          ``P`` (one input)
-``dNTK_ikk_i``         ``n E[dH_{ikk;abc} z_{i;d}]``                                          ``Q`` (one input)
-``dNTK_iii_i``         ``n E[dH_{iii;abc} z_{i;d}]``                                          ``2P + Q`` (one input)
+``dNTK_iik_k``         ``n E[dH_{iik;abc} z_{k;d}]``                                          ``P + Q`` (one input)
+``dNTK_ikk_i``         ``n E[dH_{ikk;abc} z_{i;d}]``                                          ``2P`` (one input)
+``dNTK_iii_i``         ``n E[dH_{iii;abc} z_{i;d}]``                                          ``2(2P + Q)`` (one input)
 =====================  =====================================================================  =====================
 
-The PDLT column uses ``E[dH_{i0i1i2} z_{i3}] = (1/n)[d01 d23 P + d02 d13 P + d03 d12 Q]`` (one input); sources
-split this moment differently, so the Monte Carlo reports the moments themselves. Standard errors are
+The dNTK here is the derivative of the NTK along the gradient (PDLT eq. 11.8 style); the ``P, Q`` of
+:func:`nntheory.theory.finite_width._ntk.ntk_recursion` are defined instead through the second-derivative piece
+``S_{i0i1i2} = sum lambda lambda d^2 z_{i0} dz_{i1} dz_{i2}`` with ``E[S_{i0i1i2} z_{i3}] = (1/n)[d01 d23 P + d02 d13 P
++ d03 d12 Q]``. Since ``dH_{i0i1i2;a0a1a2} = S_{i1i0i2;a1a0a2} + S_{i2i0i1;a2a0a1}`` exactly, the moments measured
+here are the combinations of :func:`dntk_moments_from_pq` (the PDLT column: one input); sources split this moment
+differently, so the Monte Carlo reports the moments themselves. Standard errors are
 delete-one jackknives over networks (:func:`~nntheory.validation._estimators.jackknife`), products of means
 are U-statistics over distinct networks, and neuron averages run over all ordered pairs ``i != k`` of the
 ``neurons`` chosen neurons of each network.
@@ -58,6 +62,7 @@ __all__ = [
     "NTKEnsemble",
     "NTKEnsembleSpec",
     "NTKSweep",
+    "dntk_moments_from_pq",
     "haar_orthogonal",
     "ntk_statistics",
     "ntk_width_sweep",
@@ -321,6 +326,38 @@ def sample_ntk_ensemble(spec: NTKEnsembleSpec, inputs: np.ndarray, *, key: jax.A
                             f"depth {spec.depth}); lower C_W or the input scale.")
     fan_in = spec.widths[-2] if spec.depth > 1 else n0
     return NTKEnsemble(spec, np.asarray(inputs), fan_in, **cat)
+
+
+def dntk_moments_from_pq(P, Q) -> dict[str, np.ndarray]:
+    """The dNTK moments this module measures, from the recursion's ``P, Q`` (second-derivative convention).
+
+    With ``dH_{i0i1i2;a0a1a2} = S_{i1i0i2;a1a0a2} + S_{i2i0i1;a2a0a1}`` (module docstring) and ``E[S_{i0i1i2;d0d1d2}
+    z_{i3;d3}] = (1/n)[d01 d23 P_{d0d1d2d3} + d02 d13 P_{d0d2d1d3} + d03 d12 Q_{d0d1d2d3}]``, for ``i != k``::
+
+        n E[dH_iik z_k][a0,a1,a2,a3] = P[a1,a0,a2,a3] + Q[a2,a0,a1,a3]
+        n E[dH_ikk z_i][a0,a1,a2,a3] = P[a1,a2,a0,a3] + P[a2,a1,a0,a3]
+        n E[dH_iii z_i][a0,a1,a2,a3] = P[a1,a0,a2,a3] + P[a1,a2,a0,a3] + Q[a1,a0,a2,a3]
+                                       + P[a2,a0,a1,a3] + P[a2,a1,a0,a3] + Q[a2,a0,a1,a3]
+
+    (one input: ``P + Q``, ``2P``, ``2(2P + Q)``).
+
+    Args:
+        P, Q: ``(m, m, m, m)`` arrays (or scalars for one input), as ``compile_recursion(ntk_recursion(..., dntk=True))``
+            returns them for one layer.
+
+    Returns:
+        ``{"dNTK_iik_k", "dNTK_ikk_i", "dNTK_iii_i"}``: ``(m, m, m, m)`` arrays, the keys of :func:`ntk_statistics`.
+    """
+    P, Q = np.asarray(P, dtype=float), np.asarray(Q, dtype=float)
+    if P.ndim == 0 or P.size == 1:
+        P, Q = P.reshape(1, 1, 1, 1), Q.reshape(1, 1, 1, 1)
+    Pt, Qt = (lambda o: np.transpose(P, o)), (lambda o: np.transpose(Q, o))  # noqa: E731
+    # np.transpose(X, o)[a0,a1,a2,a3] = X[b] with b[o[k]] = a_k: X[a1,a0,a2,a3] is o = (1,0,2,3), X[a1,a2,a0,a3] is
+    # (2,0,1,3), X[a2,a0,a1,a3] is (1,2,0,3), X[a2,a1,a0,a3] is (2,1,0,3) (checked entry by entry in the tests)
+    iik = Pt((1, 0, 2, 3)) + Qt((1, 2, 0, 3))
+    ikk = Pt((2, 0, 1, 3)) + Pt((2, 1, 0, 3))
+    iii = Pt((1, 0, 2, 3)) + Pt((2, 0, 1, 3)) + Qt((1, 0, 2, 3)) + Pt((1, 2, 0, 3)) + Pt((2, 1, 0, 3)) + Qt((1, 2, 0, 3))
+    return {"dNTK_iik_k": iik, "dNTK_ikk_i": ikk, "dNTK_iii_i": iii}
 
 
 def _cov(t_xy_pair, t_x, t_y, t_xy, N):

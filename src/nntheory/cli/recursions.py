@@ -30,10 +30,13 @@ INITS_NOT_YET = ("orthogonal",)
 NTK_CONVENTIONS = ("NTK sector (n = n_{l-1}, dH = H - E[H]): E[H_ij;ab] = d_ij (Theta + Theta1/n); "
                    "E[dH_i1i2;a1a2 z_i3;a3 z_i4;a4] = (d12 d34 D[a1][a2][a3][a4] + d13 d24 F[a1][a3][a2][a4] "
                    "+ d14 d23 F[a1][a4][a2][a3])/n; E[dH_i1i2;a1a2 dH_i3i4;a3a4] = (d12 d34 A[a1][a2][a3][a4] "
-                   "+ d13 d24 B[a1][a3][a2][a4] + d14 d23 B[a1][a4][a2][a3])/n; dNTK: E[dH_i0i1i2;d0d1d2 z_i3;d3] = "
-                   "(d01 d23 P[d0][d1][d2][d3] + d02 d13 P[d0][d2][d1][d3] + d03 d12 Q[d0][d1][d2][d3])/n, "
-                   "dNTK_moments: iik_k = n E[dH_iik z_k] = P, ikk_i = n E[dH_ikk z_i] = Q (i != k), "
-                   "iii_i = n E[dH_iii z_i] = P[d0][d1][d2][d3] + P[d0][d2][d1][d3] + Q[d0][d1][d2][d3]; several inputs: "
+                   "+ d13 d24 B[a1][a3][a2][a4] + d14 d23 B[a1][a4][a2][a3])/n; P, Q: the dNTK's second-derivative piece "
+                   "S_i0i1i2;d0d1d2 = d2z_i0[g_i1, g_i2] (g = Lambda grad z), E[S_i0i1i2 z_i3;d3] = "
+                   "(d01 d23 P[d0][d1][d2][d3] + d02 d13 P[d0][d2][d1][d3] + d03 d12 Q[d0][d1][d2][d3])/n; "
+                   "dNTK_moments: of PDLT's dNTK dH_i0i1i2 = S_i1i0i2 + S_i2i0i1 (the NTK's derivative along the gradient; "
+                   "i != k): iik_k = n E[dH_iik z_k] = P[d1][d0][d2][d3] + Q[d2][d0][d1][d3] (PDLT's P), "
+                   "ikk_i = n E[dH_ikk z_i] = P[d1][d2][d0][d3] + P[d2][d1][d0][d3] (PDLT's Q), iii_i = n E[dH_iii z_i] = "
+                   "iik_k[d0][d1][d2][d3] + iik_k[d0][d2][d1][d3] + ikk_i[d0][d1][d2][d3] (one input: P + Q, 2P, 2(2P + Q)); several inputs: "
                    "D, F, A, B, P, Q are nested lists in exactly this index order, K, K1, Theta, Theta1 [a][b], "
                    "V [pair][pair] over V_pairs; ddNTK: ddIH_i0i1i2i3 = d3z_i0[g_i1, g_i2, g_i3], "
                    "ddIIH_i1i2i3i4 = d2z_i1[g_i3, Lambda d2z_i2[g_i4]] (g = Lambda grad z; inputs a0..a3 in the same slot "
@@ -63,7 +66,8 @@ def add_arguments(r) -> None:
     r.add_argument("--statistics", default=None,
                    help=f"comma-separated statistics per layer, from {','.join(STATISTICS)} (default: K,V,K1,Theta); "
                         "Theta1 is the 1/n NTK mean, D, F the NTK-preactivation and A, B the NTK-variance tensors (PDLT ch. 8), "
-                        "P, Q the dNTK-preactivation tensors (PDLT ch. 11; smooth activations; adds dNTK_moments), "
+                        "P, Q the tensors of the dNTK's second-derivative piece (smooth activations; adds dNTK_moments, "
+                        "the moments of PDLT's dNTK), "
                         "R, S, T, U the ddNTK means (PDLT ch. 11; smooth activations; adds ddNTK_moments)")
     r.add_argument("--init", default="gaussian",
                    help="weight initialisation: gaussian (default; the only one implemented)")
@@ -196,10 +200,12 @@ def _layer_row(out: dict, l: int, pairs, single: bool, names) -> dict:
             else:
                 row[k] = out[k][l].tolist()
     if "P" in out and ("P" in names or "Q" in names):
-        P, Q = out["P"][l], out["Q"][l]
-        iii = P + P.transpose(0, 2, 1, 3) + Q
-        row["dNTK_moments"] = ({"iik_k": float(P.ravel()[0]), "ikk_i": float(Q.ravel()[0]), "iii_i": float(iii.ravel()[0])}
-                               if single else {"iik_k": P.tolist(), "ikk_i": Q.tolist(), "iii_i": iii.tolist()})
+        from nntheory.validation import dntk_moments_from_pq
+
+        mom = dntk_moments_from_pq(out["P"][l], out["Q"][l])  # PDLT's dNTK (the NTK's derivative), not the piece S
+        mom = {k.removeprefix("dNTK_"): v for k, v in mom.items()}
+        row["dNTK_moments"] = ({k: float(v.ravel()[0]) for k, v in mom.items()} if single
+                               else {k: v.tolist() for k, v in mom.items()})
     if "R" in out and set(DDNTK) & set(names):
         from nntheory.theory import ddntk_moments
 

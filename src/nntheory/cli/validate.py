@@ -1,8 +1,9 @@
-"""``nntheory validate [finite-width|training|equivariance|node]``: theory against real networks.
+"""``nntheory validate [finite-width|training|equivariance|node|ntk]``: theory against real networks.
 
 The main job (``finite-width``, the default) derives, compiles and validates the finite-width statistics of
 several activations at and off criticality over a width sweep, with a table, JSON and plots; the other
-jobs are in :mod:`nntheory.cli._validate_training` and :mod:`nntheory.cli._validate_node`.
+jobs are in :mod:`nntheory.cli._validate_training`, :mod:`nntheory.cli._validate_node` and
+:mod:`nntheory.cli._validate_ntk`.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ USES_JAX = True
 
 def add_arguments(v) -> None:
     """The flags of ``nntheory validate`` (shared by its jobs; each job refuses the ones it does not use)."""
-    v.add_argument("job", nargs="?", choices=("finite-width", "training", "equivariance", "node"), default="finite-width",
+    v.add_argument("job", nargs="?", choices=("finite-width", "training", "equivariance", "node", "ntk"), default="finite-width",
                    help="finite-width (default): statistics at initialization; training: trained ensembles vs the NTK "
                         "prediction over widths; equivariance: ensembles trained with C4 augmentation (digits); node: "
-                        "SO(2)-equivariant first- and second-order neural ODEs vs plain ones on rotated test data")
+                        "SO(2)-equivariant first- and second-order neural ODEs vs plain ones on rotated test data; "
+                        "ntk: NTK-sector recursions (Theta, Theta1, A, B, D, F, dNTK moments) vs exact-derivative ensembles")
     v.add_argument("--activation", action="append", default=None,
                    help=ACTIVATION_HELP + " (repeatable; default relu, tanh, gelu; training: erf, equivariance: relu)")
     v.add_argument("--depth", type=int, default=None,
@@ -43,6 +45,10 @@ def add_arguments(v) -> None:
     v.add_argument("--z-max", dest="z_max", type=float, default=4.0, help="largest accepted |z| of a check")
     v.add_argument("--off-critical", dest="off", default="1.5,0.2",
                    help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")
+    v.add_argument("--init", default=None, help="ntk: weight init, gaussian (default; orthogonal is refused until its theory exists)")
+    v.add_argument("--inputs", type=int, default=None, help="ntk: number of inputs, 1 (default) or 2")
+    v.add_argument("--statistics", default=None,
+                   help="ntk: comma-separated subset of Theta,Theta1,A,B,D,F,dNTK_iik_k,dNTK_ikk_i,dNTK_iii_i (default all)")
     v.add_argument("--out", default="nntheory-out", help="output folder (results.json, table.txt, plots)")
     v.add_argument("--full", action="store_true",
                    help="finite-width: the thorough run (depth 6, widths 32,64,128,256, 1000 networks each; about 10 "
@@ -62,6 +68,13 @@ def run(args) -> int:
         from nntheory.cli._validate_node import run_node_job
 
         return run_node_job(args)
+    if args.job == "ntk":
+        from nntheory.cli._validate_ntk import run_ntk_job
+
+        return run_ntk_job(args)
+    for opt, val in (("--init", args.init), ("--inputs", args.inputs), ("--statistics", args.statistics)):
+        if val is not None:
+            raise SpecError(f"{opt}: only for 'validate ntk'.")
     return run_main_job(args)
 
 

@@ -1,0 +1,116 @@
+"""``nntheory validate ntk``: the NTK-sector recursion (Theta, Theta1, A, B, D, F, dNTK moments) vs Monte Carlo."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+
+from nntheory._io import atomic_write
+from nntheory.cli._args import int_list, json_text, number, write_manifest
+from nntheory.errors import SpecError
+
+#: defaults of the ntk job: quick (about a minute per configuration on 2 cores)
+NTK_JOB_DEFAULTS = {"depth": 3, "widths": (32, 64, 128), "n_nets": 200, "activations": ("tanh", "erf", "gelu")}
+_INITS = ("gaussian", "orthogonal")
+
+
+def _settings(args):
+    """Checked ``(activations, depth, widths, n_nets, n_inputs, init, statistics, factor, C_b)``, before any work."""
+    from nntheory.validation.finite_width._ntk_validate import MAX_NETS, NTK_VALIDATE_STATISTICS
+
+    for opt, val in (("--steps", args.steps), ("--arch", args.arch)):
+        if val is not None:
+            raise SpecError(f"{opt}: only for 'validate training' and 'validate equivariance'.")
+    if args.full:
+        raise SpecError("--full: only for the main job (validate finite-width), not 'validate ntk'.")
+    init = args.init or "gaussian"
+    if init not in _INITS:
+        raise SpecError(f"--init: must be one of {', '.join(_INITS)}, got {init!r}.")
+    if init == "orthogonal":
+        raise SpecError("--init: orthogonal: the NTK-sector recursions exist for Gaussian weights only; use --init gaussian.")
+    stats = tuple(s.strip() for s in args.statistics.split(",")) if args.statistics else NTK_VALIDATE_STATISTICS
+    bad = [s for s in stats if s not in NTK_VALIDATE_STATISTICS]
+    if bad:
+        raise SpecError(f"--statistics: unknown statistic {bad[0]!r}; choose from {','.join(NTK_VALIDATE_STATISTICS)}.")
+    depth = NTK_JOB_DEFAULTS["depth"] if args.depth is None else args.depth
+    if not 1 <= depth <= 100:
+        raise SpecError(f"--depth: must be in 1..100, got {depth}.")
+    widths = int_list(args.widths, "widths") if args.widths else NTK_JOB_DEFAULTS["widths"]
+    if len(set(widths)) < 2 or min(widths) < 8 or max(widths) > 4096:
+        raise SpecError(f"--widths: at least two distinct widths in 8..4096, got {list(widths)}.")
+    n_nets = NTK_JOB_DEFAULTS["n_nets"] if args.n_nets is None else args.n_nets
+    if not 2 <= n_nets <= MAX_NETS:
+        raise SpecError(f"--n-nets: must be in 2..{MAX_NETS}, got {n_nets}.")
+    n_inputs = 1 if args.inputs is None else args.inputs
+    if n_inputs not in (1, 2):
+        raise SpecError(f"--inputs: 1 or 2, got {n_inputs}.")
+    parts = args.off.split(",")
+    if len(parts) != 2:
+        raise SpecError(f"--off-critical: expected two numbers 'factor,C_b', got {args.off!r}.")
+    fac, cb_off = number(parts[0], "off-critical", positive=True), number(parts[1], "off-critical", nonnegative=True)
+    _check_size(depth, widths, n_inputs)
+    return (args.activation or list(NTK_JOB_DEFAULTS["activations"]), depth, tuple(widths), n_nets, n_inputs, init,
+            stats, fac, cb_off)
+
+
+def _check_size(depth, widths, n_inputs) -> None:
+    """Refuse a width/depth whose single network would not fit the per-chunk memory limit (estimate in the message)."""
+    from nntheory.validation.finite_width._ntk_monte_carlo import _MAX_BYTES
+
+    sizes = (16,) + (max(widths),) * depth
+    n_params = sum(sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(depth))
+    per = 8 * (8 * n_params + 4 * 8 * n_inputs * sum(sizes) * (depth + 1))
+    if per > _MAX_BYTES:
+        raise SpecError(f"--widths: width {max(widths)} at depth {depth} needs about {per / 2**30:.2f} GiB per network "
+                        f"(limit {_MAX_BYTES / 2**30:.0f} GiB); use smaller widths or --depth.")
+
+
+def run_ntk_job(args) -> int:
+    """The ntk job: each activation at criticality and off it, width sweep vs recursion; table, JSON, plots."""
+    import jax
+
+    from nntheory._version import __version__
+    from nntheory.validation.finite_width import main_job_configurations, main_job_inputs
+    from nntheory.validation.finite_width._ntk_validate import validate_ntk
+
+    names, depth, widths, n_nets, m, init, stats, fac, cb_off = _settings(args)
+    try:
+        configs = main_job_configurations(names, off_critical=(fac, cb_off))
+    except SpecError as exc:
+        msg = str(exc)
+        raise SpecError(msg if msg.startswith("--") else f"--activation: {msg}") from None
+    for cfg in configs:
+        if not cfg.activation.is_smooth:
+            raise SpecError(f"--activation: {cfg.activation.name} has kinks; the dNTK recursion needs a smooth activation "
+                            "(tanh, erf, gelu, ...).")
+    X = main_job_inputs(args.seed, n0=16)[:m]
+    key = jax.random.key(args.seed)
+    settings = {"nntheory": __version__, "depth": depth, "widths": list(widths), "n_nets": n_nets, "seed": args.seed,
+                "z_max": args.z_max, "inputs": X.tolist(), "init": init, "statistics": list(stats),
+                "activations": list(names), "off_critical": [fac, cb_off], "dtype": "float64"}
+    print(f"nntheory validate ntk: {json.dumps(settings, sort_keys=True)}", file=sys.stderr)
+    t0 = time.time()
+    results, lines, plots, ok = [], [], [], True
+    for i, cfg in enumerate(configs):
+        print(f"[{i + 1}/{len(configs)}] {cfg.activation.name} ({cfg.label}: C_W={cfg.C_W:.6g}, C_b={cfg.C_b:.6g})",
+              file=sys.stderr, flush=True)
+        comp = validate_ntk(cfg.activation, X, C_W=cfg.C_W, C_b=cfg.C_b, depth=depth, widths=widths, n_nets=n_nets,
+                            key=jax.random.fold_in(key, i), statistics=stats, init=init, z_max=args.z_max, progress=True)
+        ok &= comp.passed
+        results.append({"activation": cfg.activation.name, "label": cfg.label, "C_W": cfg.C_W, "C_b": cfg.C_b,
+                        "passed": comp.passed, "seconds": comp.seconds, "rows": comp.rows})
+        lines += ["", f"[{cfg.label}] " + comp.table()]
+        plots.append(f"ntk-{re.sub(r'[^A-Za-z0-9_.+-]', '_', cfg.activation.name)}-{cfg.label}.png")
+        atomic_write(os.path.join(args.out, plots[-1]), comp.plot_png())
+    table = "\n".join(lines).lstrip("\n")
+    print(table)
+    summary = f"{sum(r['passed'] for r in results)} passed, {sum(not r['passed'] for r in results)} failed"
+    print(f"\nvalidate ntk: {summary} ({time.time() - t0:.0f} s); output in {args.out}/", file=sys.stderr)
+    atomic_write(os.path.join(args.out, "results.json"),
+                 json_text({"format_version": 1, "job": "ntk", "settings": settings, "results": results}, indent=1))
+    atomic_write(os.path.join(args.out, "table.txt"), table + "\n")
+    write_manifest(args.out, ["results.json", "table.txt", *plots], job="validate ntk", settings=settings)
+    return 0 if ok else 1

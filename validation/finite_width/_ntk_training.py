@@ -1,0 +1,276 @@
+r"""One gradient step of MSE at finite width: the expected NTK change predicted by the dNTK, checked by training.
+
+Networks and learning rates as in :mod:`nntheory.validation.finite_width._ntk_monte_carlo` (PDLT): Gaussian
+weights ``W^(l) ~ N(0, C_W / n_{l-1})``, ``b ~ N(0, C_b)``, hidden widths ``n_1 = .. = n_{L-1} = n`` and a
+narrow output layer of ``n_L = n_out`` neurons; learning-rate factors ``lambda_b`` on biases and
+``lambda_W / n_{l-1}`` on weights.
+
+**The step.** ``L = 1/2 sum_{j, alpha} (z_{j;alpha} - y_{j;alpha})^2`` over the data set ``{x_alpha}``;
+``theta_mu <- theta_mu - eta lambda_mu dL/dtheta_mu`` (a real step with :func:`jax.grad`); the NTK
+``H_{i1 i2; d1 d2}`` of the output layer is recomputed exactly (full Jacobian) after the step.
+
+**The prediction.** With ``eps_{j;alpha} = z_{j;alpha} - y_{j;alpha}`` and the dNTK of PDLT ch. 11 as
+:mod:`nntheory.theory.finite_width._ntk` defines it, ``dH_{i0 i1 i2; d0 d1 d2} = sum lambda_mu lambda_nu
+d^2 z_{i0;d0}/dtheta_mu dtheta_nu dz_{i1;d1}/dtheta_mu dz_{i2;d2}/dtheta_nu``, the step moves the NTK by
+``H(after) - H(before) = -eta sum_{j, alpha} (dH_{i1 j i2; d1 alpha d2} + dH_{i2 j i1; d2 alpha d1}) eps_{j;alpha}
++ O(eta^2)`` (PDLT ch. 11; note that ``sum_mu lambda_mu dz_{j}/dtheta_mu dH_{i1 i2}/dtheta_mu`` -- the
+JVP-of-the-NTK dNTK of the Monte Carlo module -- is this *sum of two* PDLT dNTKs). ``E[dH] = 0`` exactly (``dH`` is
+odd under flipping the sign of the last layer), so targets independent of the initialisation drop out at order
+``eta`` and, with ``E[dH_{i0i1i2} z_{i3}] = (1/n)[d01 d23 P_{d0d1d2d3} + d02 d13 P_{d0d2d1d3} + d03 d12
+Q_{d0d1d2d3}]`` (:func:`~nntheory.theory.finite_width._ntk.ntk_recursion` with ``dntk=True``, ``n = n_{L-1}``)::
+
+    E[H(after) - H(before)]_{i1 i2; d1 d2} = -(eta / n) d_{i1 i2} sum_alpha [c_{d1 d2 alpha} + c_{d2 d1 alpha}]
+                                            + O(eta n_out / n^2) + O(eta^2),
+    c_{d1 d2 alpha} = P_{d1 alpha d2 alpha} + n_out P_{d1 d2 alpha alpha} + Q_{d1 alpha d2 alpha}
+
+(the ``n_out`` output neurons ``j`` each give ``P_{d1 d2 alpha alpha}``; ``j = i1 = i2`` gives the other ``P`` and
+``Q``; one input: ``-(2 eta / n) [(1 + n_out) P + Q]``): the diagonal neurons move, the off-diagonal
+``i1 != i2`` entries do not at this order (their mean vanishes by the sign symmetry of neuron ``i1`` whenever
+``y = 0``, and at order ``eta`` for every ``y``). The output layer is kept narrow (``n_out`` fixed while ``n``
+grows), as in PDLT: the ``O(1/n^2)`` remainder of ``E[dH z]``, summed over ``n_out`` neurons ``j``, is then
+``O(n_out / n^2)``.
+
+**The eta^2 term** (ddNTK and ``dH . dH`` products) is removed, not modelled: each network is stepped with ``+eta``
+and ``-eta`` from the same initialisation, and the central difference ``(H(+eta) - H(-eta)) / (2 eta)`` has no
+``eta^2`` term (its remainder is ``O(eta^2)`` relative). The one-sided rates ``(H(+-eta) - H) / (+-eta)`` are
+reported too; their half-difference ``eta c_2`` measures the ``eta^2`` coefficient, so a run shows directly
+whether a one-sided step at that ``eta`` would have been biased beyond its standard error.
+
+**Estimators.** Per network: ``diag = mean_i Delta H_{ii}`` and ``off = mean_{i != k} Delta H_{ik}`` (arrays over
+input pairs), divided by ``eta``; means over networks with standard errors ``std / sqrt(N)`` (networks are
+independent). The width sweep multiplies by ``n`` and fits ``n E[Delta H_ii] / eta = c0 + c1 / n`` (weighted least
+squares, :func:`~nntheory.validation._estimators.fit_intercept`); ``c0`` is compared with the prediction.
+
+**What the 1/n correction of the trained ensemble mean needs** (issue 19, 4(b); not built here). PDLT ch. 11 and
+∞: for MSE trained to convergence (or ``T`` steps at finite ``eta``), the mean output at a test input
+``beta`` is ``m_beta = sum_{a1,a2} Theta_{beta a1} Theta~^{a1 a2} y_{a2}`` at leading order; its ``1/n`` correction
+needs, on the joint set of training and test inputs: (i) the NLO NTK mean ``Theta1`` (exists); (ii) the NTK
+variance ``A, B`` and the NTK-preactivation cross-correlation ``D, F`` (exist), because the random NTK enters the
+inverse ``Theta~`` nonlinearly and correlates with ``z``; (iii) the dNTK ``P, Q`` (exist), which move the NTK during
+training as measured here; (iv) the ddNTK ``R, S, T, U`` (exist: ``ntk_recursion(..., ddntk=True)``), which
+enter at the same ``1/n`` through the second-order change of ``H`` and the ``eta^2 dH.dH``-type terms; and the
+preactivation four-point vertex ``V`` and ``K1`` (exist) for the ``z``-fluctuations. With all of them for several
+inputs the correction is a finite algebraic (at finite ``T``: matrix-power) combination of these tensors; the
+closed form of PDLT ch. ∞ for that combination is the part that still has to be written and checked. Its check trains
+ensembles to convergence; the effect is ``O(1/n)`` on an ``O(1)`` network-to-network spread, so (a rough
+estimate, not measured) ``N >~ (4 n / c)^2`` networks per width resolve a correction ``c/n`` at 4 standard errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nntheory._checks import check_int, check_real
+from nntheory.errors import SpecError
+from nntheory.numerics._compile import require_float64
+from nntheory.theory import Activation
+from nntheory.validation._estimators import Estimate, fit_intercept
+from nntheory.validation._networks import activation_fns, mlp_forward, pdlt_mlp_params
+
+__all__ = ["NTKStepChange", "ntk_step_change", "ntk_step_prediction"]
+
+_MAX_BYTES = 2 * 2**30  # working memory allowed per compiled chunk
+
+
+@dataclass(frozen=True)
+class NTKStepChange:
+    """Measured and predicted ``E[H(after) - H(before)] / eta`` of the output NTK, one row per hidden width.
+
+    Args (fields):
+        eta: the step size.
+        widths: the hidden widths ``n``.
+        n_out: output neurons ``n_L``.
+        n_nets: networks per width.
+        diag: central-difference rate ``E[Delta H_ii]/eta`` per width, arrays ``(len(widths), m, m)``.
+        offdiag: the same for ``i != k``.
+        plus, minus: one-sided rates ``(H(+eta) - H)/eta`` and ``(H(-eta) - H)/(-eta)`` of the diagonal.
+        prediction: ``scaled_prediction / n`` per width, ``(len(widths), m, m)``.
+        scaled_prediction: ``-sum_alpha [c_{d1 d2 alpha} + c_{d2 d1 alpha}]`` (module docstring), ``(m, m)``.
+        extrapolated: intercept of ``n diag`` against ``1/n`` (needs two or more widths), with its standard error.
+    """
+
+    eta: float
+    widths: tuple[int, ...]
+    n_out: int
+    n_nets: int
+    diag: Estimate
+    offdiag: Estimate
+    plus: Estimate
+    minus: Estimate
+    prediction: np.ndarray
+    scaled_prediction: np.ndarray
+    extrapolated: Estimate | None
+
+
+def ntk_step_prediction(act: Activation, inputs: np.ndarray, *, depth: int, n_out: int, C_W: float, C_b: float,
+                        lambda_W: float = 1.0, lambda_b: float = 1.0) -> np.ndarray:
+    """``-sum_alpha [c_{d1 d2 alpha} + c_{d2 d1 alpha}]`` at layer ``depth`` (``c`` from ``P, Q``: module docstring).
+
+    The expected one-step change of the diagonal output NTK is this array times ``eta / n`` (module docstring).
+
+    Args:
+        act: a smooth activation.
+        inputs: ``(m, n_0)`` training inputs.
+        depth: number of layers ``L`` (``>= 2``).
+        n_out: output neurons.
+        C_W, C_b, lambda_W, lambda_b: initialisation and learning-rate factors.
+
+    Returns:
+        ``(m, m)`` array over ``(d1, d2)``.
+
+    Raises:
+        SpecError: bad sizes (via :mod:`nntheory._checks`); errors of the recursion (e.g. a non-smooth activation).
+    """
+    from nntheory.numerics import compile_recursion
+    from nntheory.theory.finite_width._ntk import ntk_recursion
+
+    check_int(depth, "depth", lo=2, where="ntk_step_prediction")
+    check_int(n_out, "n_out", lo=1, where="ntk_step_prediction")
+    X = np.asarray(inputs, dtype=float)
+    if X.ndim != 2:
+        raise SpecError(f"ntk_step_prediction: inputs must be (n_inputs, n_0), got shape {X.shape}.")
+    m = X.shape[0]
+    out = compile_recursion(ntk_recursion(act, m, dntk=True))(X @ X.T / X.shape[1], depth=depth, C_W=C_W, C_b=C_b,
+                                                            lambda_W=lambda_W, lambda_b=lambda_b)
+    P = np.asarray(out["P"])[-1].reshape(m, m, m, m)
+    Q = np.asarray(out["Q"])[-1].reshape(m, m, m, m)
+    c = np.einsum("xaya->xy", P) + n_out * np.einsum("xyaa->xy", P) + np.einsum("xaya->xy", Q)
+    return -(c + c.T)
+
+
+def _ntk(params, X, sig, lambda_W, lambda_b):
+    """Full output NTK ``(n_out, n_out, m, m)`` from the Jacobian, learning-rate weighted per layer."""
+    def f(p):
+        return mlp_forward(p, X, sig)[0][-1].T  # (n_out, m)
+
+    J = jax.jacrev(f)(params)
+    H = 0.0
+    for (W, _), (JW, Jb) in zip(params, J):
+        H = H + lambda_W / W.shape[1] * jnp.einsum("iaxy,kbxy->ikab", JW, JW) + lambda_b * jnp.einsum("iax,kbx->ikab", Jb, Jb)
+    return H
+
+
+def _one_network(key, X, Y, sizes, sig, C_W, C_b, lambda_W, lambda_b, eta):
+    params = pdlt_mlp_params(key, sizes, C_W, C_b, X.dtype)
+
+    def loss(p):
+        return 0.5 * jnp.sum((mlp_forward(p, X, sig)[0][-1] - Y) ** 2)
+
+    g = jax.grad(loss)(params)
+    H0 = _ntk(params, X, sig, lambda_W, lambda_b)
+
+    def stepped(e):
+        p = [(W - e * lambda_W / W.shape[1] * gW, b - e * lambda_b * gb) for (W, b), (gW, gb) in zip(params, g)]
+        return _ntk(p, X, sig, lambda_W, lambda_b)
+
+    dp = (stepped(eta) - H0) / eta
+    dm = (stepped(-eta) - H0) / (-eta)
+    s = H0.shape[0]
+    eye = jnp.eye(s, dtype=X.dtype)[:, :, None, None]
+
+    def diag(D):
+        return jnp.einsum("iiab->ab", D) / s
+
+    def off(D):
+        return jnp.sum(D * (1 - eye), axis=(0, 1)) / max(s * (s - 1), 1)
+
+    c = 0.5 * (dp + dm)
+    return diag(c), off(c), diag(dp), diag(dm)
+
+
+def _mean(x: np.ndarray) -> Estimate:
+    return Estimate(x.mean(0), x.std(0, ddof=1) / np.sqrt(x.shape[0]))
+
+
+def ntk_step_change(act: Activation, inputs: np.ndarray, targets: np.ndarray, *, depth: int, widths, n_out: int,
+                    C_W: float, C_b: float, eta: float, key: jax.Array, n_nets: int, lambda_W: float = 1.0,
+                    lambda_b: float = 1.0, chunk: int = 256) -> NTKStepChange:
+    """Train ensembles one MSE step (``+eta`` and ``-eta``) and compare the output-NTK change with the dNTK prediction.
+
+    Accuracy: the prediction holds to ``O(n_out / n^2)`` in the width and, for the central difference, to relative
+    ``O(eta^2)``; the Monte Carlo error is the reported standard error.
+
+    Args:
+        act: a smooth activation.
+        inputs: ``(m, n_0)`` training inputs.
+        targets: ``(m, n_out)`` targets (independent of the initialisation).
+        depth: number of layers ``L >= 2`` (``L - 1`` hidden layers of width ``n``, then ``n_out``).
+        widths: hidden widths ``n`` of the sweep (distinct, each ``>= 2``).
+        n_out: output neurons (``>= 2`` so that the off-diagonal entries exist).
+        C_W, C_b: initialisation variances.
+        eta: step size (``> 0``).
+        key: JAX random key; width ``w`` uses ``jax.random.fold_in(key, w)``, split into ``n_nets`` networks.
+        n_nets: networks per width (``>= 2``).
+        lambda_W, lambda_b: learning-rate factors.
+        chunk: networks per compiled (vmapped) batch.
+
+    Returns:
+        :class:`NTKStepChange`.
+
+    Raises:
+        SpecError: an argument out of range (named), float32 JAX, a chunk whose working memory exceeds 2 GiB (the
+            estimate and the largest chunk that fits are in the message), or a non-finite change.
+    """
+    where = "ntk_step_change"
+    require_float64(where)
+    check_int(depth, "depth", lo=2, where=where)
+    check_int(n_out, "n_out", lo=2, where=where)
+    check_int(n_nets, "n_nets", lo=2, where=where)
+    check_int(chunk, "chunk", lo=1, where=where)
+    check_real(eta, "eta", lo=0, lo_open=True, where=where)
+    check_real(C_W, "C_W", lo=0, lo_open=True, where=where)
+    check_real(C_b, "C_b", lo=0, where=where)
+    check_real(lambda_W, "lambda_W", lo=0, where=where)
+    check_real(lambda_b, "lambda_b", lo=0, where=where)
+    widths = tuple(widths)
+    if not widths or len(set(widths)) != len(widths):
+        raise SpecError(f"{where}: widths must be distinct and non-empty, got {widths}.")
+    for w in widths:
+        check_int(w, "widths", lo=2, where=where)
+    X = jnp.asarray(inputs, dtype=jnp.float64)
+    Y = jnp.asarray(targets, dtype=jnp.float64)
+    if X.ndim != 2:
+        raise SpecError(f"{where}: inputs must be (n_inputs, n_0), got shape {X.shape}.")
+    m, n0 = X.shape
+    if Y.shape != (m, n_out):
+        raise SpecError(f"{where}: targets must have shape (n_inputs, n_out) = {(m, n_out)}, got {Y.shape}.")
+    sig, _ = activation_fns(act)
+    chunk = min(chunk, n_nets)
+    rows = {k: [] for k in ("diag", "off", "plus", "minus")}
+    for n in widths:
+        sizes = (n0,) + (n,) * (depth - 1) + (n_out,)
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        per = 8 * (6 * n_params + 3 * n_out * m * n_params)  # params, grads, 3 steps; 3 Jacobians live
+        if per * chunk > _MAX_BYTES:
+            fit = _MAX_BYTES // per
+            raise SpecError(f"{where}: chunk={chunk} networks of width {n} need about {per * chunk / 2**30:.2f} GiB "
+                            f"({per / 2**20:.1f} MiB each), over the 2 GiB allowed; pass "
+                            + (f"chunk <= {fit}." if fit >= 1 else "a smaller width, depth or n_out."))
+        run = jax.jit(jax.vmap(lambda k, sizes=sizes: _one_network(k, X, Y, sizes, sig, C_W, C_b, lambda_W, lambda_b, eta)))
+        keys = jax.random.split(jax.random.fold_in(key, n), n_nets)
+        parts = []
+        for start in range(0, n_nets, chunk):
+            kc = keys[start:start + chunk]
+            if kc.shape[0] < chunk:
+                kc = jnp.concatenate([kc, keys[: chunk - kc.shape[0]]])
+            parts.append([np.asarray(o)[: min(chunk, n_nets - start)] for o in run(kc)])
+        for name, arr in zip(rows, (np.concatenate([p[i] for p in parts]) for i in range(4))):
+            if not np.all(np.isfinite(arr)):
+                raise SpecError(f"{where}: non-finite NTK change at width {n} (activation {act.name} overflowed); "
+                                "lower C_W, C_b, eta or the input scale.")
+            rows[name].append(_mean(arr))
+    stack = {k: Estimate(np.stack([e.value for e in v]), np.stack([e.stderr for e in v])) for k, v in rows.items()}
+    scaled = ntk_step_prediction(act, np.asarray(X), depth=depth, n_out=n_out, C_W=C_W, C_b=C_b,
+                                 lambda_W=lambda_W, lambda_b=lambda_b)
+    ns = np.asarray(widths, dtype=float)[:, None, None]
+    extrap = None
+    if len(widths) >= 2:
+        b0, se0, _ = fit_intercept(1.0 / ns, ns * stack["diag"].value, ns * stack["diag"].stderr)
+        extrap = Estimate(b0, se0)
+    return NTKStepChange(eta=float(eta), widths=widths, n_out=n_out, n_nets=n_nets, diag=stack["diag"],
+                         offdiag=stack["off"], plus=stack["plus"], minus=stack["minus"],
+                         prediction=scaled[None] / ns, scaled_prediction=scaled, extrapolated=extrap)
