@@ -49,9 +49,9 @@ import numpy as np
 
 from nntheory._checks import check_int
 from nntheory.errors import SpecError
-from nntheory.validation._estimators import Estimate, fit_intercept, jackknife
+from nntheory.validation._estimators import Estimate, jackknife
 from nntheory.validation._networks import activation_fns, mlp_forward, pdlt_mlp_params
-from nntheory.validation.finite_width._ntk_monte_carlo import NTKEnsembleSpec, orthogonal_mlp_params
+from nntheory.validation.finite_width._ntk_monte_carlo import NTKEnsembleSpec, _sweep_fits, orthogonal_mlp_params
 
 __all__ = [
     "DDNTKEnsemble",
@@ -287,18 +287,7 @@ def ddntk_width_sweep(spec: NTKEnsembleSpec, widths, inputs: np.ndarray, *, key:
     Raises:
         SpecError: fewer than two distinct widths; see also :func:`sample_ddntk_ensemble`.
     """
-    widths = tuple(check_int(w, "widths", lo=2, where="ddntk_width_sweep") for w in widths)
-    if len(set(widths)) < 2:
-        raise SpecError(f"ddntk_width_sweep: widths needs at least two distinct widths, got {widths}.")
-    ests = {}
-    for w, k in zip(widths, jax.random.split(key, len(widths))):
-        sw = NTKEnsembleSpec(spec.activation, spec.depth, w, spec.C_W, spec.C_b, spec.lambda_W, spec.lambda_b,
-                             spec.init, spec.neurons, False)
-        ests[w] = ddntk_statistics(sample_ddntk_ensemble(sw, inputs, key=k, n_nets=n_nets, chunk=chunk))
-    x = np.array([1.0 / w for w in widths])
-    b0, se0, chi = {}, {}, {}
-    for name in DDNTK_MOMENTS:
-        y = np.stack([ests[w][name].value for w in widths])
-        se = np.stack([ests[w][name].stderr for w in widths])
-        b0[name], se0[name], chi[name] = fit_intercept(x.reshape((-1,) + (1,) * (y.ndim - 1)), y, se)
+    widths, ests, b0, se0, chi = _sweep_fits(
+        spec, widths, key, False, "ddntk_width_sweep",
+        lambda sw, k: ddntk_statistics(sample_ddntk_ensemble(sw, inputs, key=k, n_nets=n_nets, chunk=chunk)))
     return DDNTKSweep(spec, widths, n_nets, ests, b0, se0, chi)

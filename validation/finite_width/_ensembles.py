@@ -96,19 +96,24 @@ def _one_network(key, X, spec: EnsembleSpec, sig, dsig, pairs, four_point=True):
     zs, acts = mlp_forward(params, X, sig)
     Ws = [W for W, _ in params]
     Gs = [spec.C_b + spec.C_W / h.shape[1] * (h @ h.T) for h in acts[:L]]
+    NTK = [_ntk_diag(l, Ws, zs, acts, dsig, spec) if spec.ntk_neurons else jnp.zeros((m, m), X.dtype) for l in range(L)]
+    return (*_layer_summaries(zs, pairs, four_point), jnp.stack(NTK), jnp.stack(Gs))
+
+
+def _layer_summaries(zs, pairs, four_point: bool):
+    """``S2, C4, M4`` of every layer's preactivations ``zs[l]`` ``(m, n)`` (see the module docstring)."""
+    n = zs[0].shape[1]
     pa, pb = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
-    S2, C4, M4, NTK = [], [], [], []
-    for l in range(L):
-        zl = zs[l]
+    S2, C4, M4 = [], [], []
+    for zl in zs:
         S2.append(zl @ zl.T / n)
         if four_point:
             A = zl[pa] * zl[pb]  # (P, n)
             s = A.sum(1)
             C4.append((s[:, None] * s[None, :] - A @ A.T) / (n * (n - 1)))
         M4.append(jnp.mean(zl**4, axis=1))
-        NTK.append(_ntk_diag(l, Ws, zs, acts, dsig, spec) if spec.ntk_neurons else jnp.zeros((m, m), X.dtype))
-    C4 = jnp.stack(C4) if four_point else jnp.zeros((L, 0, 0), X.dtype)
-    return jnp.stack(S2), C4, jnp.stack(M4), jnp.stack(NTK), jnp.stack(Gs)
+    C4 = jnp.stack(C4) if four_point else jnp.zeros((len(zs), 0, 0), zs[0].dtype)
+    return jnp.stack(S2), C4, jnp.stack(M4)
 
 
 def _ntk_diag(l, Ws, zs, acts, dsig, spec):
@@ -178,22 +183,8 @@ def _one_network_projected(key, X, spec: EnsembleSpec, sig, dsig, pairs, four_po
         Gs.append(G)
         zs.append(zl)
         acts.append(sig(zl))
-    pa, pb = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
-    S2, C4, M4 = [], [], []
-    for zl in zs:
-        S2.append(zl @ zl.T / n)
-        if four_point:
-            A = zl[pa] * zl[pb]  # (P, n)
-            s = A.sum(1)
-            C4.append((s[:, None] * s[None, :] - A @ A.T) / (n * (n - 1)))
-        M4.append(jnp.mean(zl**4, axis=1))
-    C4 = jnp.stack(C4) if four_point else jnp.zeros((L, 0, 0), dt)
-    k = spec.ntk_neurons
-    if not k:
-        NTK = jnp.zeros((L, m, m), dt)
-    else:
-        NTK = _ntk_projected(keys, acts, zs, Gs, dsig, spec)
-    return jnp.stack(S2), C4, jnp.stack(M4), NTK, jnp.stack(Gs)
+    NTK = _ntk_projected(keys, acts, zs, Gs, dsig, spec) if spec.ntk_neurons else jnp.zeros((L, m, m), dt)
+    return (*_layer_summaries(zs, pairs, four_point), NTK, jnp.stack(Gs))
 
 
 def _ntk_projected(keys, acts, zs, Gs, dsig, spec: EnsembleSpec):

@@ -418,6 +418,27 @@ class NTKSweep:
     chi2: dict
 
 
+def _sweep_fits(spec: NTKEnsembleSpec, widths, key, dntk: bool, where: str, estimate):
+    """The width sweep shared by the NTK and ddNTK Monte Carlo: ``estimate(spec at width w, key)`` at each width
+    (independent keys), then per statistic the straight-line fit in ``1/n``; returns
+    ``(widths, estimates, intercept, stderr, chi2)``."""
+    widths = tuple(check_int(w, "widths", lo=2, where=where) for w in widths)
+    if len(set(widths)) < 2:
+        raise SpecError(f"{where}: widths needs at least two distinct widths, got {widths}.")
+    ests = {}
+    for w, k in zip(widths, jax.random.split(key, len(widths))):
+        sw = NTKEnsembleSpec(spec.activation, spec.depth, w, spec.C_W, spec.C_b, spec.lambda_W, spec.lambda_b,
+                             spec.init, spec.neurons, dntk)
+        ests[w] = estimate(sw, k)
+    x = np.array([1.0 / w for w in widths])
+    b0, se0, chi = {}, {}, {}
+    for name in ests[widths[0]]:
+        y = np.stack([ests[w][name].value for w in widths])
+        se = np.stack([ests[w][name].stderr for w in widths])
+        b0[name], se0[name], chi[name] = fit_intercept(x.reshape((-1,) + (1,) * (y.ndim - 1)), y, se)
+    return widths, ests, b0, se0, chi
+
+
 def ntk_width_sweep(spec: NTKEnsembleSpec, widths, inputs: np.ndarray, *, key: jax.Array, n_nets: int,
                     chunk: int = 64, theta: np.ndarray | None = None) -> NTKSweep:
     """Sample ``spec`` at each of ``widths`` (all layers) and extrapolate every moment linearly in ``1/n`` to ``n -> inf``.
@@ -442,21 +463,10 @@ def ntk_width_sweep(spec: NTKEnsembleSpec, widths, inputs: np.ndarray, *, key: j
     Raises:
         SpecError: fewer than two distinct widths; see also :func:`sample_ntk_ensemble`.
     """
-    widths = tuple(check_int(w, "widths", lo=2, where="ntk_width_sweep") for w in widths)
-    if len(set(widths)) < 2:
-        raise SpecError(f"ntk_width_sweep: widths needs at least two distinct widths, got {widths}.")
-    ests = {}
-    for w, k in zip(widths, jax.random.split(key, len(widths))):
-        sw = NTKEnsembleSpec(spec.activation, spec.depth, w, spec.C_W, spec.C_b, spec.lambda_W, spec.lambda_b,
-                             spec.init, spec.neurons, spec.dntk)
-        ests[w] = ntk_statistics(sample_ntk_ensemble(sw, inputs, key=k, n_nets=n_nets, chunk=chunk))
+    widths, ests, b0, se0, chi = _sweep_fits(
+        spec, widths, key, spec.dntk, "ntk_width_sweep",
+        lambda sw, k: ntk_statistics(sample_ntk_ensemble(sw, inputs, key=k, n_nets=n_nets, chunk=chunk)))
     x = np.array([1.0 / w for w in widths])
-    b0, se0, chi = {}, {}, {}
-    for name in ests[widths[0]]:
-        y = np.stack([ests[w][name].value for w in widths])
-        se = np.stack([ests[w][name].stderr for w in widths])
-        xb = x.reshape((-1,) + (1,) * (y.ndim - 1))
-        b0[name], se0[name], chi[name] = fit_intercept(xb, y, se)
     if theta is not None:
         th = np.asarray(theta, dtype=float)
         nn = np.array([w for w in widths], dtype=float)[:, None, None]
