@@ -7,6 +7,7 @@ importing it loads no JAX or numpy.
 """
 
 from nntheory.diagrams._draw import draw_diagrams as draw_diagrams
+from nntheory.diagrams._draw import drawing_provenance as drawing_provenance
 from nntheory.diagrams._draw import tikz as tikz
 from nntheory.diagrams._generate import Diagram as Diagram
 from nntheory.diagrams._statistics import DiagramStatistic as DiagramStatistic
@@ -24,6 +25,7 @@ __all__ = [
     "diagram_sum",
     "diagrams",
     "draw_diagrams",
+    "drawing_provenance",
     "parse_statistic",
     "resolve_statistic",
     "statistic_name",

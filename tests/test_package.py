@@ -221,7 +221,7 @@ API = {
         "validate_training",
     ],
     "nntheory.diagrams": [
-        "Diagram", "DiagramStatistic", "diagram_recursion", "diagram_sum", "diagrams", "draw_diagrams",
+        "Diagram", "DiagramStatistic", "diagram_recursion", "diagram_sum", "diagrams", "draw_diagrams", "drawing_provenance",
         "parse_statistic", "resolve_statistic", "statistic_name", "tikz",
     ],
 }

@@ -19,7 +19,6 @@ Python's ``ast`` (nothing is passed to ``eval``).
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,7 +28,7 @@ from nntheory.errors import ActivationError
 
 # the one safe parser (theory/_parsing.py); the names below stay importable from here
 from nntheory.theory._parsing import _FUNCS, _MAX_TEXT, _node_to_sympy, _parse_tree, as_expr, as_matrix  # noqa: F401
-from nntheory.theory._parsing import parse_expression, parse_number  # noqa: F401
+from nntheory.theory._parsing import parse_expression, parse_number  # noqa: F401  (re-exported names)
 
 __all__ = ["Activation", "z", "activation", "parse_activation", "leaky_relu", "scale_invariant", "BUILTIN_ACTIVATIONS"]
 

@@ -104,7 +104,7 @@ def orthant_moment(p: int, q: int) -> sympy.Expr:
     :math:`\cos\theta=\rho`: the radial integral is :math:`2^{(p+q)/2}\Gamma((p+q)/2+1)`, the angular one
     runs over :math:`\varphi\in[\theta-\pi/2, \pi/2]`.
     """
-    th, ph = sympy.Symbol("theta", real=True), sympy.Symbol("phi", real=True)
+    th = sympy.Symbol("theta", real=True)
     lo, hi = th - sympy.pi / 2, sympy.pi / 2
     ang = sympy.Integer(0)
     for j in range(p + 1):

@@ -98,7 +98,6 @@ def estimate_statistics(ens: EnsembleSummaries) -> dict[str, Estimate]:
         layers and ``m`` inputs: ``"K_mc"`` and ``"Theta"`` of shape ``(L, m, m)``, ``"V"`` of shape
         ``(L, m, m, m, m)`` and ``"kurtosis"`` of shape ``(L, m)`` (the excess kurtosis ``E z^4 / (E z^2)^2 - 3``).
     """
-    spec = ens.spec
     diag = np.arange(ens.S2.shape[-1])
     z2 = ens.S2[:, :, diag, diag]
 

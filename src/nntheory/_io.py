@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import threading
 
 from nntheory.errors import NNTheoryError
 
@@ -24,9 +25,25 @@ class OutputPathError(NNTheoryError):
     """An output path that cannot be written: a folder, a device, a symlink, a missing or unwritable folder."""
 
 
+_UMASK_LOCK = threading.Lock()
+
+
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
+    """The process umask, read without changing it where the OS allows (``/proc/self/status`` on Linux).
+
+    Elsewhere it is set and restored under a lock, so two threads of nntheory never see a zero umask; a thread
+    of another library creating a file in that instant could still (the OS offers no read-only query).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
     return mask
 
 

@@ -73,7 +73,7 @@ def _draw(ds, out: str, title: str, parameters: dict) -> str:
     import hashlib
 
     from nntheory._io import atomic_write
-    from nntheory.diagrams._draw import drawing_provenance
+    from nntheory.diagrams import drawing_provenance
 
     prov = {**drawing_provenance(ds), "parameters": parameters}
     if out.rsplit(".", 1)[-1].lower() == "tex":
