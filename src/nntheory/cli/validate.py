@@ -90,20 +90,32 @@ def _check_common(args) -> None:
         raise SpecError(f"--z-max: must be a finite number > 0, got {args.z_max}.")
 
 
-#: the most networks per width, and the most memory one chunk of networks may take (weights of one layer)
+#: the most networks per width, and the most memory one chunk of networks may take
 MAX_NETS, MAX_CHUNK_BYTES, _CHUNK = 1_000_000, 8e9, 256
 
 
-def _check_main_job_size(widths, n_nets: int) -> None:
+def _chunk_bytes(width: int, depth: int, n_nets: int, n_inputs: int = 2, ntk_neurons: int = 4) -> float:
+    """Memory of one chunk of the main job's networks (the projected sampler: no weight matrices).
+
+    Per network and layer the sampler holds ``n_inputs`` preactivation rows and ``ntk_neurons x n_inputs``
+    backpropagated rows of ``width`` floats, with their Gaussian draws; the estimate counts every row three
+    times over (draws, temporaries) and adds four rows per input for the forward pass.
+    """
+    rows = depth * n_inputs * (3 * ntk_neurons + 4)
+    return min(_CHUNK, n_nets) * rows * width * 8.0
+
+
+def _check_main_job_size(widths, n_nets: int, depth: int) -> None:
     """Refuse sizes whose memory would not fit, before anything is allocated (estimate in the message)."""
     if n_nets > MAX_NETS:
         raise SpecError(f"--n-nets: at most {MAX_NETS} networks per width (every network's statistics are kept: about "
                         f"{n_nets * 1e-6 * 2:.3g} GB of keys and results for {n_nets}); run several seeds and combine.")
-    chunk_bytes = min(_CHUNK, n_nets) * max(widths) ** 2 * 8.0
+    chunk_bytes = _chunk_bytes(max(widths), depth, n_nets)
     if chunk_bytes > MAX_CHUNK_BYTES:
-        fits = int((MAX_CHUNK_BYTES / (min(_CHUNK, n_nets) * 8)) ** 0.5)
-        raise SpecError(f"--widths: width {max(widths)} needs about {chunk_bytes / 1e9:.3g} GB for one chunk of "
-                        f"{min(_CHUNK, n_nets)} networks' weights (limit {MAX_CHUNK_BYTES / 1e9:.0f} GB); use widths <= {fits}.")
+        fits = int(max(widths) * MAX_CHUNK_BYTES / chunk_bytes)
+        raise SpecError(f"--widths: width {max(widths)} at depth {depth} needs about {chunk_bytes / 1e9:.3g} GB for one "
+                        f"chunk of {min(_CHUNK, n_nets)} networks (limit {MAX_CHUNK_BYTES / 1e9:.0f} GB); use widths <= "
+                        f"{fits} or a smaller --depth.")
 
 
 def _main_job_settings(args):
@@ -120,7 +132,7 @@ def _main_job_settings(args):
     depth = defaults["depth"] if args.depth is None else args.depth
     n_nets = defaults["n_nets"] if args.n_nets is None else args.n_nets
     widths, depth, n_nets = check_main_job(widths, depth, n_nets)
-    _check_main_job_size(widths, n_nets)
+    _check_main_job_size(widths, n_nets, depth)
     parts = args.off.split(",")
     if len(parts) != 2:
         raise SpecError(f"--off-critical: expected two numbers 'factor,C_b', got {args.off!r}.")
