@@ -174,20 +174,46 @@ def activation_callables(act, orders: Sequence[int] = (0, 1)) -> list[Callable[[
     return fns
 
 
-def _compile_expectation(E: GaussianExpectation, args: Sequence[sympy.Symbol], config: QuadratureConfig):
-    zs = list(E.variables)
-    F, kinks = explicit_integrand(E.integrand)
-    # a kinked integrand with non-polynomial pieces has the fixed-window rule's range
-    k_max = K_MAX_FIXED_WINDOW if kinks and not _piecewise_polynomial(F, zs) else None
-    f = _lambdify([*zs, *args], F)
-    d = len(zs)
-    Kentries = _lambdify(list(args), sympy.Matrix(E.kernel).reshape(d * d, 1).T.tolist()[0])
+def _compile_expectations(atoms: Sequence[GaussianExpectation], args: Sequence[sympy.Symbol], config: QuadratureConfig):
+    """One function computing every expectation in ``atoms``, sharing quadrature nodes between them.
+
+    Expectations over the same covariance (the same kernel entries), with the same kinks and range, are
+    integrated on one set of nodes: the nodes are computed once per group and all integrands of the group
+    are evaluated on them in one pass. The rule and its accuracy are those of :func:`expectation_nodes`,
+    unchanged (each expectation gets exactly the nodes it would get alone).
+    """
+    groups: dict = {}
+    for i, E in enumerate(atoms):
+        zs = list(E.variables)
+        F, kinks = explicit_integrand(E.integrand)
+        # a kinked integrand with non-polynomial pieces has the fixed-window rule's range
+        k_max = K_MAX_FIXED_WINDOW if kinks and not _piecewise_polynomial(F, zs) else None
+        d = len(zs)
+        common = [sympy.Dummy(f"q{k}") for k in range(d)]
+        kernel = tuple(sympy.Matrix(E.kernel).reshape(d * d, 1).T.tolist()[0])
+        key = (d, kernel, kinks, k_max)
+        if key not in groups:
+            groups[key] = (common, [], [])
+        common = groups[key][0]
+        groups[key][1].append(i)
+        groups[key][2].append(F.xreplace(dict(zip(zs, common))))
+    compiled = []
+    for (d, kernel, kinks, k_max), (common, idx, Fs) in groups.items():
+        f = _lambdify([*common, *args], Fs)
+        Kentries = _lambdify(list(args), list(kernel))
+        compiled.append((d, kinks, k_max, idx, f, Kentries))
+    n = len(atoms)
 
     def expect(*vals):
-        K = jnp.stack([jnp.asarray(v, dtype=_dtype(vals)) * jnp.ones((), _dtype(vals)) for v in Kentries(*vals)]).reshape(d, d)
-        pts, w = expectation_nodes(K, kinks, config, k_max=k_max)
-        values = f(*(pts[:, i] for i in range(d)), *vals)
-        return jnp.sum(w * values)
+        dt = _dtype(vals)
+        out = [None] * n
+        for d, kinks, k_max, idx, f, Kentries in compiled:
+            K = jnp.stack([jnp.asarray(v, dtype=dt) * jnp.ones((), dt) for v in Kentries(*vals)]).reshape(d, d)
+            pts, w = expectation_nodes(K, kinks, config, k_max=k_max)
+            values = f(*(pts[:, i] for i in range(d)), *vals)
+            for i, v in zip(idx, values):
+                out[i] = jnp.sum(w * v)  # a constant integrand broadcasts against the weights
+        return out
 
     return expect
 
@@ -247,13 +273,13 @@ def compile_expr(
     dummies = [sympy.Dummy(f"E{i}") for i in range(len(atoms))]
     replaced = [e.xreplace(dict(zip(atoms, dummies))) for e in exprs]
     outer = _lambdify([*args, *dummies], replaced)
-    inner = [_compile_expectation(E, args, quadrature) for E in atoms]
+    inner = _compile_expectations(atoms, args, quadrature)
     single = not isinstance(expr, (list, tuple))
 
     def fn(*vals):
         dt = _dtype(vals)
         vals = tuple(jnp.asarray(v, dtype=dt) for v in vals)
-        ev = [g(*vals) for g in inner]
+        ev = inner(*vals)
         out = outer(*vals, *ev)
         out = [jnp.asarray(o, dtype=dt) * jnp.ones((), dt) for o in out]
         return out[0] if single else jnp.stack(out)
