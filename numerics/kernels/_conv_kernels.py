@@ -25,6 +25,15 @@ and the NTK likewise with :math:`\langle\sigma'\sigma'\rangle\Theta^{(l)}` added
 With invariant pooling the GCNN kernels equal the group average of the CNN kernels,
 :math:`K_{\mathrm{GCNN}}(x, x') = \tfrac14\sum_{q\in C_4} K_{\mathrm{CNN}}(x, qx')`: kernel regression with
 a GCNN is regression with the augmented CNN kernel (tests check this to round-off).
+
+Dual functions: activations with closed forms (ReLU, erf, ...) run the whole network as one jitted program.
+Smooth activations without them (tanh, GELU, softplus, ...) go layer by layer: where a layer's variances are at
+most :data:`~nntheory.numerics.kernels._graded.MEHLER_K_MAX`, Mehler's series over the *sites* (image, rotation,
+pixel) of both image sets, :math:`\langle\sigma_s\sigma_t\rangle = \sum_q \rho_{st}^q A_q(\Sigma_{ss})
+A_q(\Sigma_{tt})`, with the number of terms chosen per layer from the stated remainder (1e-13 relative to the norms)
+of :mod:`nntheory.numerics.kernels._graded`; otherwise (larger variances, or a series that would need too many
+terms) the two-dimensional quadrature of every covariance entry. Both routes agree to about 4e-14
+(``tests/kernels/test_conv_mehler.py``); the series is 600-1000x faster warm (``benchmarks/conv_kernels.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ import numpy as np
 
 from nntheory._checks import check_int, check_real
 from nntheory.errors import KernelError, SpecError
+from nntheory.numerics.kernels._graded import MEHLER_K_MAX, MEHLER_TOL, _correlation, _mehler_terms, mehler_coefficients
 from nntheory.numerics.kernels._kernels import Kernels, dual_functions
 from nntheory.numerics._quadrature import QuadratureConfig
 from nntheory.theory._activations import Activation, activation as _activation
@@ -119,40 +129,55 @@ class ConvKernel:
             chunk = max(1, (1 << 23) // per_row)
         else:
             check_int(chunk, "chunk", lo=1, where="ConvKernel", error=KernelError)
-        parts = [_block(self, a[s : s + chunk], b) for s in range(0, a.shape[0], chunk)]
+        parts = [self._layers(a[s : s + chunk], b) for s in range(0, a.shape[0], chunk)]
         return Kernels(jnp.concatenate([p[0] for p in parts]), jnp.concatenate([p[1] for p in parts]))
 
-    def _block(self, a, b):  # (nngp, ntk); traced once per (kernel, shapes) by the jitted _block below
-        n, offsets = self.n_rot, self.offsets
-        W2, b2 = self.C_W, self.C_b
+    def _layers(self, a, b):
+        """(nngp, ntk) of one chunk: one jitted program for closed-form activations; for the others, the layers one
+        by one, each nonlinearity by Mehler's series where it applies (a per-layer choice made on the host)."""
         duals = dual_functions(self.activation, self.quadrature)
+        if duals.exact:
+            return _block(self, a, b)
+        K, T, Va, Vb = _lift(self, a, b)
+        for _ in range(self.depth - 2):  # the convolutions after the lifting layer
+            g, gpT, ga, gb = _smooth_nonlin(self, duals, K, T, Va, Vb)
+            K, T, Va, Vb = _conv_layer(self, g, gpT, ga, gb)
+        g, gpT, _, _ = _smooth_nonlin(self, duals, K, T, Va, Vb)
+        return _readout(self, g, gpT)
+
+    def _block(self, a, b):  # (nngp, ntk); traced once per (kernel, shapes) by the jitted _block below
+        duals = dual_functions(self.activation, self.quadrature)
+        K, T, Va, Vb = self._lift(a, b)
+        for _ in range(self.depth - 2):  # the convolutions after the lifting layer
+            g, gpT, ga, gb = _nonlin(duals, K, T, Va, Vb)
+            K, T, Va, Vb = self._conv_layer(g, gpT, ga, gb)
+        g, gpT, _, _ = _nonlin(duals, K, T, Va, Vb)
+        return self._readout(g, gpT)
+
+    def _lift(self, a, b):
+        """The lifting layer's covariances: ``K`` and ``T`` ``(Na, n, H, H, Nb, n, H, H)``, variances ``Va``, ``Vb``."""
+        n, offsets = self.n_rot, self.offsets
         Pa = jnp.stack([_gather(a, r, n, offsets) for r in range(n)], axis=1)  # (Na, n, H, H, |S| C0)
         Pb = jnp.stack([_gather(b, r, n, offsets) for r in range(n)], axis=1)
-        c1 = W2 / (a.shape[-1] * len(offsets))
-        K = b2 + c1 * jnp.einsum("arijc,bskl c->arijbskl".replace(" ", ""), Pa, Pb)  # (Na, n, H, H, Nb, n, H, H)
-        Va = b2 + c1 * jnp.sum(Pa * Pa, axis=-1)  # (Na, n, H, H)
-        Vb = b2 + c1 * jnp.sum(Pb * Pb, axis=-1)
-        T = K  # lambda = C: Theta^(1) = Sigma^(1)
-        cl = W2 / (len(offsets) * n)
-        taps = _taps(n, offsets, a.shape[1])
+        c1 = self.C_W / (a.shape[-1] * len(offsets))
+        K = self.C_b + c1 * jnp.einsum("arijc,bsklc->arijbskl", Pa, Pb)  # (Na, n, H, H, Nb, n, H, H)
+        Va = self.C_b + c1 * jnp.sum(Pa * Pa, axis=-1)  # (Na, n, H, H)
+        Vb = self.C_b + c1 * jnp.sum(Pb * Pb, axis=-1)
+        return K, K, Va, Vb  # lambda = C: Theta^(1) = Sigma^(1)
 
-        def nonlin(K, T, Va, Vb):
-            g, gp = duals.cross(Va[:, :, :, :, None, None, None, None], K, Vb[None, None, None, None])
-            ga, _ = duals.diag(Va)
-            gb, _ = duals.diag(Vb)
-            return g, gp * T, ga, gb
+    def _conv_layer(self, g, gpT, ga, gb):
+        """One group convolution: the next ``K, T, Va, Vb`` from the dual functions of this layer."""
+        taps = _taps(self.n_rot, self.offsets, ga.shape[2])
+        b2, cl = self.C_b, self.C_W / (len(self.offsets) * self.n_rot)
+        K = b2 + cl * _conv(g, taps)
+        T = K + cl * _conv(gpT, taps)
+        return K, T, b2 + cl * _conv_var(ga, taps), b2 + cl * _conv_var(gb, taps)
 
-        for _ in range(self.depth - 2):  # the convolutions after the lifting layer
-            g, gpT, ga, gb = nonlin(K, T, Va, Vb)
-            K_new = b2 + cl * _conv(g, taps)
-            T = K_new + cl * _conv(gpT, taps)
-            K = K_new
-            Va, Vb = b2 + cl * _conv_var(ga, taps), b2 + cl * _conv_var(gb, taps)
-        g, gpT, _, _ = nonlin(K, T, Va, Vb)
+    def _readout(self, g, gpT):
+        """Invariant pooling and the dense read-out: ``(nngp, ntk)`` of shape ``(Na, Nb)``."""
         axes = (1, 2, 3, 5, 6, 7)
-        nngp = b2 + W2 * jnp.mean(g, axis=axes)
-        ntk = nngp + W2 * jnp.mean(gpT, axis=axes)
-        return nngp, ntk
+        nngp = self.C_b + self.C_W * jnp.mean(g, axis=axes)
+        return nngp, nngp + self.C_W * jnp.mean(gpT, axis=axes)
 
     @property
     def offsets(self) -> list[tuple[int, int]]:
@@ -216,4 +241,57 @@ def _conv_var(g, taps):
     return jnp.moveaxis(acc, 3, 0)
 
 
+def _nonlin(duals, K, T, Va, Vb):
+    """The dual functions of a layer by :func:`~nntheory.numerics.kernels._kernels.dual_functions`."""
+    g, gp = duals.cross(Va[:, :, :, :, None, None, None, None], K, Vb[None, None, None, None])
+    ga, _ = duals.diag(Va)
+    gb, _ = duals.diag(Vb)
+    return g, gp * T, ga, gb
+
+
+@jax.jit
+def _dense_horner(rho, A1, B1, A2, B2, n):
+    """``sum_{q<n} rho^q A1[i,q] A2[j,q]`` (and with ``B``) for every site pair, by Horner's rule."""
+
+    def step(s, gp):
+        q = n - 1 - s
+        a1, b1 = jax.lax.dynamic_index_in_dim(A1, q, 1, False), jax.lax.dynamic_index_in_dim(B1, q, 1, False)
+        a2, b2 = jax.lax.dynamic_index_in_dim(A2, q, 1, False), jax.lax.dynamic_index_in_dim(B2, q, 1, False)
+        return gp[0] * rho + a1[:, None] * a2[None, :], gp[1] * rho + b1[:, None] * b2[None, :]
+
+    zero = jnp.zeros_like(rho)
+    return jax.lax.fori_loop(0, n, step, (zero, zero))
+
+
+def _smooth_nonlin(kern, duals, K, T, Va, Vb):
+    """The dual functions of one layer of a smooth activation without closed forms.
+
+    Mehler's series over the sites (image, rotation, pixel) of both chunks when the layer's variances are at most
+    :data:`~nntheory.numerics.kernels._graded.MEHLER_K_MAX` and the series converges within
+    :data:`~nntheory.numerics.kernels._graded.MEHLER_MAX_TERMS` terms, with the truncation bound and accuracy of
+    :mod:`nntheory.numerics.kernels._graded` (1e-13 relative to the norms); otherwise the two-dimensional
+    quadrature of :func:`~nntheory.numerics.kernels._kernels.dual_functions`.
+    """
+    k1, k2 = Va.reshape(-1), Vb.reshape(-1)
+    if min(float(jnp.min(k1)), float(jnp.min(k2))) <= 0:
+        return _nonlin_jit(duals, K, T, Va, Vb)
+    k_max = max(float(jnp.max(k1)), float(jnp.max(k2)))
+    if k_max > MEHLER_K_MAX:
+        return _nonlin_jit(duals, K, T, Va, Vb)
+    shape = K.shape
+    rho = _correlation(K.reshape(k1.shape[0], k2.shape[0]), k1[:, None], k2[None, :])
+    A, B, Es, Ed = mehler_coefficients(kern.activation, jnp.concatenate([k1, k2]), k_max)
+    n = _mehler_terms(A, B, Es, Ed, float(jnp.max(jnp.abs(rho))), MEHLER_TOL)
+    if n is None:
+        return _nonlin_jit(duals, K, T, Va, Vb)
+    m = k1.shape[0]
+    g, gp = _dense_horner(rho, A[:m], B[:m], A[m:], B[m:], n)
+    # the variances' <σ²> are the norms of the same rule (its error is far below the series' remainder)
+    return g.reshape(shape), gp.reshape(shape) * T, Es[:m].reshape(Va.shape), Es[m:].reshape(Vb.shape)
+
+
+_nonlin_jit = jax.jit(_nonlin, static_argnums=0)
 _block = jax.jit(ConvKernel._block, static_argnums=0)
+_lift = jax.jit(ConvKernel._lift, static_argnums=0)
+_conv_layer = jax.jit(ConvKernel._conv_layer, static_argnums=0)
+_readout = jax.jit(ConvKernel._readout, static_argnums=0)
