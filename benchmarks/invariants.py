@@ -2,12 +2,12 @@
 
 For each textbook action: seconds for counts + invariants + reduction + exact annihilation check
 (fresh caches) up to order 4, by the moving frame and by characteristics; then the projective group of the plane on curves at order 7 (its
-first invariant, the projective curvature) under a time limit; the rotation and rigid-motion cases (SO(3),
-SE(3)) by the default route and by the moving frame (the default before the ansatz route), both under the limit. Then, for the compiled invariants,
+first invariant, the projective curvature) under a time limit; the rotation and rigid-motion cases (SO(3) on R^3,
+on the embedded sphere and on the sphere in spherical coordinates, SE(3)) by the default route and by the moving frame (the default before the ansatz route), both under the limit. Then, for the compiled invariants,
 the JAX jit compile time and the warm evaluation time on 10^5 jets, with the ratio against
 ``sympy.lambdify(..., "numpy")`` of the same expressions in the same process.
 
-Usage: python benchmarks/invariants.py [--limit SECONDS] [--skip-projective] [--only-rotations]
+Usage: python benchmarks/invariants.py [--limit SECONDS] [--skip-projective] [--only-rotations] [--default-only]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from nntheory.theory.lie._characteristics import _characteristics  # noqa: E402
 from nntheory.theory.lie._flows import _flow  # noqa: E402
 from nntheory.theory.lie._jets import _jet_table  # noqa: E402
 from nntheory.theory.lie._moving_frame import _frame  # noqa: E402
+from nntheory.theory.lie._trig_ring import _ring_form, _ring_images, _trig_ring  # noqa: E402
 
 SE2 = [{"x": "1"}, {"u": "1"}, {"x": "-u", "u": "x"}]
 CASES = {
@@ -53,12 +54,21 @@ ROTATION_CASES = {
     "SE(3) on surfaces": (["x", "y"], ["u"], [{"x": "1"}, {"y": "1"}, {"u": "1"}, {"x": "-y", "y": "x"},
                                                {"x": "u", "u": "-x"}, {"y": "-u", "u": "y"}], 3),
 }
+# SO(3) on the sphere in spherical coordinates (theta polar, phi azimuth): L_x, L_y, L_z
+SPHERE = [{"theta": "-sin(phi)", "phi": "-cos(phi)*cos(theta)/sin(theta)"},
+          {"theta": "cos(phi)", "phi": "-sin(phi)/tan(theta)"}, {"phi": "1"}]
+ROTATION_CASES.update({
+    "SO(3) sphere phi(theta)": (["theta"], ["phi"], SPHERE, 4),
+    "SO(3) sphere theta(phi)": (["phi"], ["theta"], SPHERE, 4),
+    "SO(3) sphere u(theta,phi)": (["theta", "phi"], ["u"], SPHERE, 2),
+})
 PROJECTIVE_PLANE = [{"x": "1"}, {"u": "1"}, {"x": "x"}, {"x": "u"}, {"u": "x"}, {"u": "u"},
                     {"x": "x**2", "u": "x*u"}, {"x": "x*u", "u": "u**2"}]
 
 
 def _clear():
-    for f in (_jet_table, _prolonged, _orbit_dim, _frame, _flow, _characteristics, _images):
+    for f in (_jet_table, _prolonged, _orbit_dim, _frame, _flow, _characteristics, _images, _ring_images, _trig_ring,
+              _ring_form):
         f.cache_clear()
 
 
@@ -68,6 +78,7 @@ def main() -> int:
     ap.add_argument("--order", type=int, default=4)
     ap.add_argument("--skip-projective", action="store_true")
     ap.add_argument("--only-rotations", action="store_true", help="skip the plane-curve cases (frame and characteristics)")
+    ap.add_argument("--default-only", action="store_true", help="rotation cases: only the default route (the frame column is skipped)")
     args = ap.parse_args()
     print(f"{'action':<26} {'order':>5} {'frame s':>8} {'charact. s':>10}  counts per order (both routes agree)")
     results = {}
@@ -95,7 +106,7 @@ def main() -> int:
     for name, (ind, dep, gens, order) in ROTATION_CASES.items():
         row = []
         inv_default = None
-        for method in ("auto", "moving frame"):
+        for method in ("auto",) if args.default_only else ("auto", "moving frame"):
             _clear()
             t = time.perf_counter()
             try:
@@ -106,7 +117,7 @@ def main() -> int:
             except InvariantError as exc:
                 row.append(f">{args.limit}" if "timeout" in str(exc) else "failed")
         counts = f"{list(inv_default.counts)} ({inv_default.method})" if inv_default is not None else "-"
-        print(f"{name:<26} {order:>5} {row[0]:>9} {row[1]:>9}  {counts}", flush=True)
+        print(f"{name:<26} {order:>5} {row[0]:>9} {row[1] if len(row) > 1 else '-':>9}  {counts}", flush=True)
         if inv_default is not None:
             results[name] = inv_default
     if not args.skip_projective:

@@ -227,13 +227,13 @@ def test_cli_invariants_json_text_and_errors(cli, tmp_path):
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
 
 
-@pytest.mark.slow  # four NODE comparisons (SO(2) and SO(3), orders 1 and 2), each trained twice
+@pytest.mark.slow  # five NODE comparisons (SO(2) and SO(3), orders 1 and 2; SO(3) on S2), each trained twice
 def test_cli_validate_node_writes_results_and_refuses_foreign_options(cli, tmp_path):
     r = cli("validate", "node", "--steps", "10", "--n-nets", "4", "--out", str(tmp_path))
     assert r.returncode in (0, 1), r.stderr  # 10 steps need not pass; the job must run and report
     out = json.loads((tmp_path / "node.json").read_text())
     assert out["format_version"] == 1 and out["job"] == "node"
-    assert set(out["results"]) == {"1", "2", "SO(3) order 1", "SO(3) order 2"}
+    assert set(out["results"]) == {"1", "2", "SO(3) order 1", "SO(3) order 2", "SO(3) on S2 order 2"}
     for row in out["results"].values():  # equivariant by construction: round-off whatever the training
         assert 0 <= row["equivariance_error"] < 1e-10
     assert "order 2" in (tmp_path / "node.txt").read_text() and "SO(3), order 2" in (tmp_path / "node.txt").read_text()
@@ -252,6 +252,30 @@ def test_trained_so3_equivariant_node_generalises_to_rotated_data(order):
     assert cmp.equivariance_error < 1e-10  # equivariant by construction: float64 round-off
 
 
+@pytest.mark.slow
+def test_trained_so3_equivariant_node_on_the_sphere_generalises_to_rotated_data():
+    # geodesic flow with a magnetic term on the unit sphere: trained on a cone, tested on Haar rotations
+    cmp = compare_nodes(n_train=16, n_test=64, steps=60, hidden=(24, 24), verbose=False, group="SO(3) on S2", order=2)
+    se = math.hypot(cmp.test_se["equivariant"], cmp.test_se["plain"])
+    assert cmp.test_mse["plain"] - cmp.test_mse["equivariant"] > 4 * se
+    assert cmp.equivariance_error < 1e-10  # equivariant by construction: float64 round-off
+
+
+def test_sphere_states_stay_on_the_tangent_bundle_of_the_sphere():
+    # the true law preserves |x| = 1 and x.v = 0: the data are a system on the sphere (RK4, 1e-8 over t in [0, 2])
+    from nntheory.numerics.lie import rk4_solve
+    from nntheory.validation.lie._node import _initial_states_sphere, _true_second_order_sphere
+
+    z0 = _initial_states_sphere(np.random.default_rng(3), 8, True)
+    ts = jnp.linspace(0.0, 2.0, 11)
+    traj = jax.vmap(lambda z: rk4_solve(lambda y, t: _true_second_order_sphere(y), z, ts, 64))(z0)
+    x, v = traj[..., :3], traj[..., 3:]
+    assert float(jnp.max(jnp.abs(jnp.sum(x * x, -1) - 1))) < 1e-8
+    assert float(jnp.max(jnp.abs(jnp.sum(x * v, -1)))) < 1e-8
+
+
 def test_compare_nodes_refuses_unknown_group():
     with pytest.raises(SpecError, match="group"):
         compare_nodes(group="SE(3)", verbose=False)
+    with pytest.raises(SpecError, match="order=2"):
+        compare_nodes(group="SO(3) on S2", order=1, verbose=False)

@@ -44,8 +44,12 @@ relative invariants of matching weights are invariants (``|r' x r''|^2 / |r'|^6`
 curvature). Higher orders come from invariant derivatives of relative invariants (``p = 1``:
 ``cR R D_x P - c P D_x R``; ``p = 2``: covectors contracted with invariant contravariant tensors found
 by the same kind of ansatz, and with the determinant). Every invariant is checked exactly
-(polynomial division of ``pr v_a`` of each factor). Trigonometric generators are first made rational
-by the half-angle substitution. This is the route that scales to SO(3) and SE(3).
+(polynomial division of ``pr v_a`` of each factor). Generators with trigonometric functions of angle
+coordinates (SO(3) on the sphere in spherical coordinates) are solved over the ring
+``QQ[cos z, sin z, ...] / (cos^2 z + sin^2 z - 1)`` (``_trig_ring``), whose unique normal forms
+decide zero exactly and make every spelling of the generators give the same invariants (square roots
+of squares, ``sqrt(1 - cos(z)^2)``, are replaced by their roots where the fields agree). This is the
+route that scales to SO(3) and SE(3).
 
 Equality of vector-field components (closure, annihilation) is decided by ``_zero._is_zero``:
 symbolic normal forms (``cancel``; trigonometric/hyperbolic functions rewritten to ``exp``; ``tan``
@@ -73,7 +77,8 @@ Modules: ``_jets`` (jet spaces), ``_actions`` (actions, closure, prolongation, c
 ``_flows`` (finite flows), ``_moving_frame``, ``_characteristics``, ``_invariants``
 (:func:`differential_invariants`), ``_notes`` (warnings), ``_recurrences``, ``_fields``
 (equivariant fields, tangent lift), ``_sampling`` (random points, generic ranks), ``_simplify``
-(real branches), ``_ansatz`` (the ansatz route), ``_zero`` (zero tests), ``_budget`` (time budget). sympy and mpmath only (no JAX, no numpy).
+(real branches), ``_ansatz`` (the ansatz route), ``_trig_ring`` (its ring for trigonometric generators),
+``_zero`` (zero tests), ``_budget`` (time budget). sympy and mpmath only (no JAX, no numpy).
 """
 
 from nntheory.errors import InvariantError as InvariantError

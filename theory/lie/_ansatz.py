@@ -22,7 +22,10 @@ test) and re-checks annihilation exactly.
 
 This is the route that scales with the group for polynomial actions (rotations, Euclidean and
 affine groups): no group parameters, no ``solve``, no branches; the cost is the size of the
-monomial basis, capped by ``max_unknowns``.
+monomial basis, capped by ``max_unknowns``. Generators with trigonometric functions of angle
+coordinates are handled the same way over the ring ``QQ[cos z, sin z, ...]/(cos^2 z + sin^2 z - 1)``
+(:mod:`._trig_ring`: monomials in normal form, images times a common denominator, exact ranks at
+rational points of the circle), which gives SO(3) on the sphere in spherical coordinates.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from nntheory.theory.lie._actions import LieAlgebraAction
 from nntheory.theory.lie._budget import _step
 from nntheory.theory.lie._graded import _graded_applicable, _graded_invariants
 from nntheory.theory.lie._sampling import _points
+from nntheory.theory.lie._trig_ring import _action_ring, _ring_annihilated, _ring_form, _ring_images, _ring_log_rows
 
 __all__: list[str] = []
 
@@ -57,26 +61,22 @@ class _AnsatzState:
     relative: list[tuple[sympy.Expr, int, int]] = field(default_factory=list)
     reference: tuple[sympy.Expr, int] | None = None
     tensors: list | None = None
-    converted: tuple | None = None   # (rational action, back) for trigonometric generators
-    running: list = field(default_factory=list)  # invariants found, in the rational action's coordinates
+    ring_form: object = None  # the action with generators rational in cos/sin of its angles, or ()
 
 
 def _ansatz_route(action: LieAlgebraAction, order: int, running, count: int, state: _AnsatzState,
                   deadline: float | None = None) -> list[sympy.Expr]:
-    """The ansatz at order ``order`` for rational generators, or for trigonometric ones through the
-    half-angle substitution (:func:`_half_angle`; the invariants are rewritten in the original
-    coordinates)."""
-    if _rational_action(action):
-        return _ansatz_invariants(action, order, list(running), count, state, deadline=deadline)
-    if state.converted is None:
-        _step("half-angle substitution (rational form of trigonometric generators)")
-        state.converted = _half_angle(action) or ()
-    if not state.converted:
+    """The ansatz at order ``order`` for rational generators, or for trigonometric ones over the ring
+    ``QQ[cos z, sin z, ...] / (cos^2 + sin^2 - 1)`` of their angles (:mod:`._trig_ring`; the
+    invariants come out in the original coordinates)."""
+    target = action
+    if not _rational_action(action):
+        if state.ring_form is None:
+            state.ring_form = _ring_form(action) or ()
+        target = state.ring_form
+    if not target:
         raise InvariantError("ansatz: the generators are neither rational nor rational in sin/cos of the coordinates.")
-    target, back = state.converted
-    new = _ansatz_invariants(target, order, list(state.running), count, state, deadline=deadline)
-    state.running += new
-    return [back(I, order) for I in new]
+    return _ansatz_invariants(target, order, list(running), count, state, deadline=deadline)
 
 
 def _polynomial_action(action: LieAlgebraAction) -> bool:
@@ -89,58 +89,6 @@ def _rational_action(action: LieAlgebraAction) -> bool:
     """All generator components are rational functions of the base coordinates."""
     base = action.jet.base
     return all(sympy.sympify(c).is_rational_function(*base) for g in action.generators for c in g)
-
-
-_TRIG = (sympy.sin, sympy.cos, sympy.tan, sympy.cot)
-
-
-def _half_angle(action: LieAlgebraAction):
-    """``(rational action, back)`` for generators with trigonometric functions of coordinates: the
-    coordinate ``z`` replaced by ``s = tan(z / 2)`` (same name), so that ``sin z = 2s/(1+s^2)``,
-    ``cos z = (1-s^2)/(1+s^2)`` and the ``z``-component is multiplied by ``ds/dz = (1+s^2)/2``;
-    ``back(I, order)`` rewrites an invariant of the rational action in the original jet coordinates
-    (the change of variables prolonged to jets). None when the generators are not rational after
-    the substitution."""
-    jet = action.jet
-    base = jet.base
-    gens = [[sympy.sympify(c) for c in g] for g in action.generators]
-    marked = [z for z in base if any(f.args[0] == z for g in gens for c in g for f in c.atoms(*_TRIG))]
-    if not marked:
-        return None
-    rep = {}
-    for z in marked:
-        rep[sympy.sin(z)] = 2 * z / (1 + z**2)
-        rep[sympy.cos(z)] = (1 - z**2) / (1 + z**2)
-        rep[sympy.tan(z)] = 2 * z / (1 - z**2)
-        rep[sympy.cot(z)] = (1 - z**2) / (2 * z)
-    new = []
-    for g in gens:
-        comps = []
-        for k, c in enumerate(g):
-            c2 = sympy.cancel(c.xreplace(rep))
-            if base[k] in marked:
-                c2 = sympy.cancel(c2 * (1 + base[k] ** 2) / 2)
-            comps.append(c2)
-        if not all(c.is_rational_function(*base) and not c.has(*_TRIG) for c in comps):
-            return None
-        new.append(tuple(comps))
-    # a bare marked coordinate (not inside a trigonometric function) would need atan: refuse
-    for g in gens:
-        for c in g:
-            stripped = c.xreplace({f: sympy.Integer(1) for f in c.atoms(*_TRIG)})
-            if any(stripped.has(z) for z in marked):
-                return None
-    rational = LieAlgebraAction(jet, tuple(new), action.names)
-    from nntheory.theory.lie._flows import _prolong_finite
-
-    def back(I: sympy.Expr, order: int) -> sympy.Expr:
-        change = [sympy.tan(z / 2) if z in marked else z for z in base]
-        transformed, _ = _prolong_finite(jet, change, order)
-        out = I.xreplace(transformed)
-        simple = sympy.simplify(out) if sympy.count_ops(out) < 300 else out
-        return simple if sympy.count_ops(simple) <= sympy.count_ops(out) else out
-
-    return rational, back
 
 
 def _translated(action: LieAlgebraAction) -> set[sympy.Symbol]:
@@ -198,10 +146,21 @@ def _images(action: LieAlgebraAction, order: int, variables: tuple[sympy.Symbol,
 
 def _relative_invariants(action: LieAlgebraAction, order: int, degree: int, weight: int, variables, max_unknowns: int):
     """Basis of the polynomials of degree ``<= degree`` (non-constant for weight 0) in ``variables`` with ``pr v_a(P) = weight * lambda_a * P``."""
+    tr = _action_ring(action, order)
     n_monos = sum(math.comb(len(variables) + d - 1, d) for d in range(1, degree + 1))
-    if n_monos > max_unknowns:
+    if tr is None and n_monos > max_unknowns:
         raise InvariantError(f"ansatz: {n_monos} monomials of degree <= {degree} at order {order} exceed {max_unknowns}.")
-    _, monos, images = _images(action, order, tuple(variables), degree)
+    if tr is None:
+        _, monos, images = _images(action, order, tuple(variables), degree)
+        xs = list(variables)
+
+        def expr(m):
+            return sympy.Mul(*[xs[i] for i in m])
+    else:
+        _, monos, images = _ring_images(action, order, tuple(variables), degree, tuple(_multipliers(action)), max_unknowns)
+
+        def expr(m):
+            return m
     first = 1 if weight == 0 else 0  # the constant is a relative invariant of weight 0 only trivially
     monos = monos[first:]
     rows: dict[tuple, dict[int, object]] = {}
@@ -216,10 +175,9 @@ def _relative_invariants(action: LieAlgebraAction, order: int, degree: int, weig
     M = DomainMatrix({i: rows[k] for i, k in enumerate(keys)}, (len(keys), len(monos)), QQ)
     null = M.nullspace().to_Matrix()
     out = []
-    xs = list(variables)
     for r_ in range(null.rows):
-        P = sum(null[r_, col] * sympy.Mul(*[xs[i] for i in m]) for col, m in enumerate(monos))
-        out.append(sympy.factor(P))
+        P = sum(null[r_, col] * expr(m) for col, m in enumerate(monos) if null[r_, col] != 0)
+        out.append(sympy.factor(P) if tr is None else tr.tidy(P))
     return out
 
 
@@ -290,6 +248,7 @@ def _derivative_candidates(action: LieAlgebraAction, invs, order: int, state: _A
     """
     jet = action.jet
     out: list[sympy.Expr] = []
+    tr = _action_ring(action, order)
     if jet.p == 1:
         trivial = all(lam == 0 for lam in _multipliers(action))
         lower = [(P, w) for P, w, k in list(state.relative) if k == order - 1]
@@ -302,9 +261,11 @@ def _derivative_candidates(action: LieAlgebraAction, invs, order: int, state: _A
                 wq = w + cR - 1
             else:
                 continue
+            if tr is not None:
+                Q = tr.tidy(Q)
             if Q == 0 or jet.order_of(Q) != order:
                 continue
-            Q = sympy.factor(Q) if sympy.count_ops(Q) < 400 else Q
+            Q = sympy.factor(Q) if tr is None and sympy.count_ops(Q) < 400 else Q
             state.relative.append((Q, wq, order))
             if wq == 0:
                 out.append(Q)
@@ -449,7 +410,8 @@ def _ansatz_invariants(action: LieAlgebraAction, order: int, running: list[sympy
         InvariantError: non-polynomial generators, or not enough invariants within the degree,
             size or time caps.
     """
-    if not _rational_action(action):
+    tr = _action_ring(action, order)
+    if tr is None and not _rational_action(action):
         raise InvariantError("ansatz: the generators are not rational functions of the coordinates.")
     jet = action.jet
     coords = jet.coordinates(order)
@@ -468,7 +430,8 @@ def _ansatz_invariants(action: LieAlgebraAction, order: int, running: list[sympy
         # (lower-order invariants do not depend on the top coordinates, and the lower set is
         # complete, so a new invariant is independent iff its top-order gradient is)
         facs = _log_factors(I)
-        if _top_rank(tops + [facs], top, coords, seed) == len(tops) + 1:
+        rank = _top_rank(tops + [facs], top, coords, seed) if tr is None else _ring_log_rows(tr, tops + [facs], top, seed)
+        if rank == len(tops) + 1:
             new.append(I)
             tops.append(facs)
         return len(running) + len(new) == count
@@ -480,7 +443,7 @@ def _ansatz_invariants(action: LieAlgebraAction, order: int, running: list[sympy
         for I in _derivative_candidates(action, running, order, state):
             if consider(I):
                 return new
-    if _graded_applicable(action):
+    if tr is None and _graded_applicable(action):
         # plane curves with two scalings: relative invariants with two multipliers, class by class
         # (a superset of the one-multiplier search below; the projective plane needs it)
         try:
@@ -531,6 +494,8 @@ def _annihilated_exactly(action: LieAlgebraAction, I: sympy.Expr, order: int) ->
     not of that form."""
     coords = action.jet.coordinates(order)
     facs = _log_factors(I)
+    if facs and _action_ring(action, order) is not None:
+        return _ring_annihilated(action, I, order, facs)
     if not facs or not all(f.is_polynomial(*coords) for f, _ in facs):
         return None
     R, *gens = ring([str(c) for c in coords], QQ)

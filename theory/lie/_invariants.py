@@ -12,7 +12,8 @@ import sympy
 from nntheory._checks import check_int, check_real
 from nntheory.errors import InvariantError
 from nntheory.theory.lie._actions import LieAlgebraAction, invariant_count
-from nntheory.theory.lie._ansatz import _annihilated_exactly, _ansatz_route, _AnsatzState, _half_angle, _polynomial_action, _rational_action
+from nntheory.theory.lie._ansatz import _annihilated_exactly, _ansatz_route, _AnsatzState, _polynomial_action, _rational_action
+from nntheory.theory.lie._trig_ring import _action_ring
 from nntheory.theory.lie._budget import _budget, _step
 from nntheory.theory.lie._characteristics import _characteristics
 from nntheory.theory.lie._moving_frame import _frame, _normalised
@@ -156,9 +157,11 @@ def differential_invariants(action: LieAlgebraAction, order: int, *, method: str
       not integrable;
     * ``"ansatz"``: rational invariants as ratios of polynomial relative invariants, solved exactly
       over QQ (for curves ``u(x)`` with two scalings, with two multipliers class by class of the
-      grading: the projective group of the plane at order 7 in seconds);
+      grading: the projective group of the plane at order 7 in seconds; for trigonometric generators
+      over the ring of the angles' cosines and sines: SO(3) on the sphere in ``(theta, phi)``);
     * ``"auto"`` (default): the moving frame for small groups with rational generators, the ansatz
-      first for larger polynomial actions, and the other routes at the orders where one fails.
+      first for larger polynomial actions and for trigonometric ones, and the other routes at the
+      orders where one fails.
 
     Invariant derivatives and recurrence relations need the moving frame; with
     ``"characteristics"`` they are not computed (``derivatives`` is None).
@@ -356,13 +359,13 @@ def _auto_plan(action: LieAlgebraAction) -> tuple[str, ...]:
     """Routes tried in turn by ``method="auto"``: the moving frame first for small groups with at most
     one rotation and rational generators (its normalisations stay simple), else the ansatz
     (polynomial actions: rotations, Euclidean, affine and projective groups; trigonometric ones
-    through the half-angle substitution) and characteristics before the frame."""
+    over the ring of their angles' cosines and sines) and characteristics before the frame."""
     if action.r <= 5 and _rotation_like(action) <= 1 and _rational_action(action):
         return ("moving frame", "characteristics")
     if _polynomial_action(action):
         return ("ansatz", "characteristics", "moving frame")
-    if _half_angle(action) is not None:
-        return ("characteristics", "moving frame", "ansatz")
+    if _action_ring(action, 0) is not None:
+        return ("ansatz", "characteristics", "moving frame")
     return ("characteristics", "moving frame")
 
 

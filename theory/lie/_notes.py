@@ -15,6 +15,7 @@ from nntheory.theory.lie._actions import LieAlgebraAction
 from nntheory.errors import InvariantError
 from nntheory.theory.lie._flows import _group_element, _prolong_finite
 from nntheory.theory.lie._sampling import _points
+from nntheory.theory.lie._trig_ring import _action_ring
 
 __all__: list[str] = []
 
@@ -27,10 +28,13 @@ def _singular_notes(action: LieAlgebraAction, order: int, rank: int) -> list[str
     n_minors = math.comb(action.r, rank) * math.comb(len(coords), rank)
     if n_minors > 60 or rank > 5:
         return [f"singular set at order {order} not computed ({n_minors} minors of size {rank})."]
+    tr = _action_ring(action, order)
     minors = []
     for rows in itertools.combinations(range(action.r), rank):
         for cols in itertools.combinations(range(len(coords)), rank):
-            d = sympy.factor(sympy.cancel(M.extract(list(rows), list(cols)).det()))
+            d = M.extract(list(rows), list(cols)).det()
+            # trigonometric generators: the numerator's normal form over the ring of the angles
+            d = sympy.factor(sympy.cancel(d)) if tr is None else _ring_numerator(tr, d)
             if d != 0:
                 minors.append(d)
     if not minors:
@@ -56,6 +60,15 @@ def _singular_notes(action: LieAlgebraAction, order: int, rank: int) -> list[str
                 where = "; ".join(", ".join(f"{k} = {v}" for k, v in sol.items()) for sol in real)
                 notes.append(f"order {order}: the orbit dimension drops below {rank} where {where} (singular set).")
     return notes
+
+
+def _ring_numerator(tr, d: sympy.Expr) -> sympy.Expr:
+    """The numerator of ``d`` in its short normal form over the trigonometric ring (``d`` factored
+    when it is outside the ring)."""
+    try:
+        return tr.tidy(tr.to_expr(tr.fraction(d)[0]))
+    except InvariantError:
+        return sympy.factor(sympy.cancel(d))
 
 
 def _power_notes(invs: Sequence[sympy.Expr]) -> list[str]:

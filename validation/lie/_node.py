@@ -209,24 +209,32 @@ def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hid
     half-angle ``pi/3`` about ``e_3`` (second order: the velocity rotated with them), test states
     rotated by Haar-random rotations.
 
+    ``group="SO(3) on S2"`` (``order=2`` only: the only SO(3)-equivariant tangent field on the sphere
+    is 0): motion on the unit sphere, ``x'' = -|x'|^2 x + 0.4 x`` x ``x' - 0.1 x'`` (geodesic flow with a
+    magnetic term and friction; ``|x| = 1`` and ``x.x' = 0`` are preserved), states ``(R e_3, R w)`` with
+    ``w`` in ``[-0.5, 0.5]^2 x {0}``, the same two models as for ``"SO(3)"`` order 2.
+
     Args:
         n_train: training trajectories; n_test: test trajectories.
         steps: Adam steps; hidden: MLP widths; lr: learning rate; seed: seed of data and initialisation.
         t_max, n_times: the trajectory times ``linspace(0, t_max, n_times)``.
         order: 1 (first-order NODE) or 2 (second-order NODE).
         verbose: training progress on stderr.
-        group: ``"SO(2)"`` (on ``R^2``) or ``"SO(3)"`` (on ``R^3``).
+        group: ``"SO(2)"`` (on ``R^2``), ``"SO(3)"`` (on ``R^3``) or ``"SO(3) on S2"`` (on the sphere).
 
     Returns:
         A :class:`NodeComparison`; its ``passed`` property is the pass rule of ``nntheory validate node``.
 
     Raises:
-        SpecError: ``order`` not 1 or 2, or ``group`` not ``"SO(2)"``/``"SO(3)"``.
+        SpecError: ``order`` not 1 or 2 (2 for the sphere), or ``group`` not one of the three.
         NNTheoryError: JAX not in float64 mode (``jax_enable_x64`` off).
     """
     order = check_int(order, "order", lo=1, hi=2, where="compare_nodes", error=SpecError)
-    if group not in ("SO(2)", "SO(3)"):
-        raise SpecError(f"group: 'SO(2)' or 'SO(3)', got {group!r}.")
+    if group not in ("SO(2)", "SO(3)", "SO(3) on S2"):
+        raise SpecError(f"group: 'SO(2)', 'SO(3)' or 'SO(3) on S2', got {group!r}.")
+    if group == "SO(3) on S2" and order != 2:
+        raise SpecError("order: group 'SO(3) on S2' takes order=2 (the only SO(3)-equivariant tangent field on the "
+                        "sphere is 0, so a first-order equivariant NODE there is trivial).")
     _require_x64("compare_nodes")
     t0 = time.time()
     rng = np.random.default_rng(seed)
@@ -234,9 +242,12 @@ def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hid
     if group == "SO(2)":
         law = _true_field if order == 1 else _true_second_order
         z_tr, z_te = _initial_states(rng, n_train, False, order), _initial_states(rng, n_test, True, order)
-    else:
+    elif group == "SO(3)":
         law = _true_field_so3 if order == 1 else _true_second_order_so3
         z_tr, z_te = _initial_states_so3(rng, n_train, False, order), _initial_states_so3(rng, n_test, True, order)
+    else:
+        law = _true_second_order_sphere
+        z_tr, z_te = _initial_states_sphere(rng, n_train, False), _initial_states_sphere(rng, n_test, True)
     truth = jax.vmap(lambda z0: rk4_solve(lambda z, t: law(z), z0, ts, 32))
     y_tr, y_te = truth(z_tr), truth(z_te)
     train_mse, test_mse, test_se = {}, {}, {}
@@ -244,12 +255,13 @@ def compare_nodes(*, n_train: int = 32, n_test: int = 256, steps: int = 400, hid
     for name, model in (_models(order, hidden) if group == "SO(2)" else _models_so3(order, hidden)).items():
         params, train_mse[name] = _train(name, model, ts, z_tr, y_tr, lr=lr, steps=steps, seed=seed, verbose=verbose)
         if name == "equivariant":
-            equiv_err = _equivariance_error(model, params, z_te[:4], ts, group, order, rng)
+            equiv_err = _equivariance_error(model, params, z_te[:4], ts, "SO(2)" if group == "SO(2)" else "SO(3)", order, rng)
         per = jnp.mean((jax.vmap(lambda a: model.solve(params, a, ts))(z_te) - y_te) ** 2, axis=(1, 2))
         test_mse[name] = float(jnp.mean(per))
         test_se[name] = float(jnp.std(per, ddof=1) / math.sqrt(n_test))
     settings = dict(group=group, order=order, n_train=n_train, n_test=n_test, steps=steps, hidden=list(hidden), t_max=t_max, n_times=n_times,
-                    lr=lr, seed=seed, train_angles="[0, pi/3]", test_angles="[0, 2 pi)", radii="[0.3, 1.6]")
+                    lr=lr, seed=seed, train_angles="[0, pi/3]", test_angles="[0, 2 pi)",
+                    radii="1" if group == "SO(3) on S2" else "[0.3, 1.6]")
     return NodeComparison(train_mse, test_mse, test_se, time.time() - t0, settings, equiv_err)
 
 
@@ -274,6 +286,21 @@ def _true_second_order_so3(z):
     x, v = z[..., :3], z[..., 3:]
     r2 = jnp.sum(x**2, -1, keepdims=True)
     return jnp.concatenate([v, -(1 + r2) * x + 0.4 * jnp.cross(x, v) - 0.1 * v], -1)
+
+
+def _true_second_order_sphere(z):
+    x, v = z[..., :3], z[..., 3:]
+    v2 = jnp.sum(v**2, -1, keepdims=True)
+    return jnp.concatenate([v, -v2 * x + 0.4 * jnp.cross(x, v) - 0.1 * v], -1)
+
+
+def _initial_states_sphere(rng: np.random.Generator, n: int, full: bool) -> jax.Array:
+    """``n`` states on the tangent bundle of the unit sphere: ``(R e_3, R w)``, ``w`` in
+    ``[-0.5, 0.5]^2 x {0}``, ``R`` from :func:`_rotations`."""
+    R = _rotations(rng, n, full)
+    x = R @ np.array([0.0, 0.0, 1.0])
+    w = np.concatenate([rng.uniform(-0.5, 0.5, (n, 2)), np.zeros((n, 1))], 1)
+    return jnp.asarray(np.concatenate([x, np.einsum("nij,nj->ni", R, w)], 1))
 
 
 def _rotations(rng: np.random.Generator, n: int, full: bool) -> np.ndarray:
