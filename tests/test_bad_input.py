@@ -147,6 +147,13 @@ CASES = [
     ("rec-overflow", ["recursions", "--activation", "relu", "--C_W", "3", "--depth", "2000"], "layer"),
     ("rec-format", ["recursions", "--activation", "relu", "--depth", "2", "--format", "xml"], "--format"),
     ("rec-both-inputs", ["recursions", "--activation", "relu", "--depth", "2", "--x2", "1", "--gram", GRAM], "--gram"),
+    ("rec-init-misspelled", ["recursions", "--activation", "tanh", "--depth", "2", "--init", "ortho"], "--init"),
+    ("rec-init-ortho-ddntk", ["recursions", "--activation", "tanh", "--depth", "2", "--init", "orthogonal",
+                              "--statistics", "K,R"], "--init orthogonal: statistic R"),
+    ("rec-init-ortho-widths", ["recursions", "--activation", "tanh", "--depth", "3", "--init", "orthogonal",
+                               "--widths", "8,16"], "--widths"),
+    ("rec-init-ortho-order", ["recursions", "--activation", "tanh", "--depth", "2", "--init", "orthogonal",
+                              "--order", "1", "--width", "10"], "--init orthogonal"),
     # ---------------------------------------------------------------- kernels
     ("ker-binary", ["kernels", "--activation", "relu", "--W-std", "1", "--depth", "2", "--inputs", "{binary}"], "--inputs"),
     ("ker-digits", ["kernels", "--activation", "relu", "--W-std", "1", "--depth", "2", "--inputs", "{digits}"], "--inputs"),

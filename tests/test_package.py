@@ -169,6 +169,7 @@ API = {
         "NTKComparison",
         "NTKEnsemble",
         "NTKEnsembleSpec",
+        "NTKSaturation",
         "NTKStepChange",
         "NTKSweep",
         "NTK_VALIDATE_STATISTICS",
@@ -201,6 +202,7 @@ API = {
         "monte_carlo_kernels",
         "node_equivariance",
         "ntk_distance",
+        "ntk_saturation",
         "ntk_statistics",
         "ntk_step_change",
         "ntk_step_prediction",
@@ -219,6 +221,7 @@ API = {
         "validate_nnlo",
         "validate_ntk",
         "validate_training",
+        "write_ntk_saturation",
     ],
     "nntheory.diagrams": [
         "Diagram", "DiagramStatistic", "diagram_recursion", "diagram_sum", "diagrams", "draw_diagrams", "drawing_provenance",

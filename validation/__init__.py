@@ -33,6 +33,9 @@ from nntheory.validation.finite_width import validate_nnlo as validate_nnlo
 from nntheory.validation.finite_width import NTK_VALIDATE_STATISTICS as NTK_VALIDATE_STATISTICS
 from nntheory.validation.finite_width import NTKComparison as NTKComparison
 from nntheory.validation.finite_width import validate_ntk as validate_ntk
+from nntheory.validation.finite_width import NTKSaturation as NTKSaturation
+from nntheory.validation.finite_width import ntk_saturation as ntk_saturation
+from nntheory.validation.finite_width import write_ntk_saturation as write_ntk_saturation
 from nntheory.validation.finite_width import MAIN_JOB_ACTIVATIONS as MAIN_JOB_ACTIVATIONS
 from nntheory.validation.finite_width import MAIN_JOB_DEFAULTS as MAIN_JOB_DEFAULTS
 from nntheory.validation.finite_width import MAIN_JOB_FULL as MAIN_JOB_FULL
@@ -86,6 +89,7 @@ __all__ = [
     "NTKComparison",
     "NTKEnsemble",
     "NTKEnsembleSpec",
+    "NTKSaturation",
     "NTKStepChange",
     "NTKSweep",
     "NTK_VALIDATE_STATISTICS",
@@ -118,6 +122,7 @@ __all__ = [
     "monte_carlo_kernels",
     "node_equivariance",
     "ntk_distance",
+    "ntk_saturation",
     "ntk_statistics",
     "ntk_step_change",
     "ntk_step_prediction",
@@ -136,4 +141,5 @@ __all__ = [
     "validate_nnlo",
     "validate_ntk",
     "validate_training",
+    "write_ntk_saturation",
 ]

@@ -78,6 +78,10 @@ class CompiledRecursion:
                 that is not finite at some layer (overflow, or a kernel outside the quadrature's range).
         """
         _check_arguments(self, gram, depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
+        if ratios is not None and getattr(self.recursion, "init", "gaussian") == "orthogonal":
+            if isinstance(ratios, jax.core.Tracer) or not np.all(np.asarray(ratios) == 1):
+                raise SpecError("compiled recursion: ratios: orthogonal weights need square hidden layers "
+                                "(n_l = n_{l-1}, every ratio 1); leave ratios=None.")
         out = _run(self, jnp.asarray(gram), depth, C_W, C_b, lambda_W, lambda_b, ratios)
         check_finite(out, where="compiled recursion")
         return out

@@ -27,7 +27,7 @@ def test_validate_ntk_tiny_run(cli, tmp_path):
 @pytest.mark.parametrize("args,needle", [
     (["--statistics", "Theta,Bogus"], "--statistics"),
     (["--init", "orthogonl"], "--init"),
-    (["--init", "orthogonal"], "--init"),
+    (["--init", "ortho"], "--init"),
     (["--inputs", "3"], "--inputs"),
     (["--widths", "4000,4096", "--depth", "50"], "--widths"),
     (["--activation", "relu"], "--activation"),

@@ -15,6 +15,9 @@ Network ``z^(1) = b + W x``, ``z^(l+1) = b + W sigma(z^(l))`` with ``b ~ N(0, C_
   cross-correlations), ``A``, ``B`` (NTK variance); with ``dntk=True`` the dNTK ``P``, ``Q``, with ``ddntk=True``
   the ddNTK ``R``, ``S``, ``T``, ``U`` (:data:`DDNTK_STATISTICS`; plain moments from
   :func:`ddntk_moments`); definitions in :mod:`nntheory.theory.finite_width._ntk`.
+* Orthogonal weights (``init="orthogonal"`` in :func:`finite_width_recursion` and :func:`ntk_recursion`): Gaussian
+  first layer, then square layers ``sqrt(C_W) O`` with ``O`` Haar-orthogonal (``r = 1``); the ``1/n`` Weingarten terms
+  of ``V``, ``F``, ``B`` in :mod:`nntheory.theory.finite_width._ntk`; the ddNTK is not derived for them.
 
 Kernel derivatives are taken with respect to symmetric variables ``K_p``, ``p = (a <= b)``.
 Criticality: ``chi_par = C_W d<sigma^2>/dK = 1`` and ``chi_perp = C_W <sigma'^2> = 1`` at the fixed

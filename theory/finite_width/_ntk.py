@@ -1,4 +1,4 @@
-r"""The NTK sector at order ``1/n`` for Gaussian weights: NTK fluctuations and the NLO NTK mean (PDLT ch. 8).
+r"""The NTK sector at order ``1/n``, Gaussian or orthogonal weights: NTK fluctuations and the NLO NTK mean (PDLT ch. 8).
 
 Network and learning-rate conventions as in :mod:`nntheory.theory.finite_width._recursions` (PDLT):
 ``H_{i1 i2; a1 a2} = sum_mu lambda_mu dz_{i1;a1}/dtheta_mu dz_{i2;a2}/dtheta_mu`` with ``lambda_b`` on
@@ -81,6 +81,30 @@ nets (hand-derived closed forms), the tensor symmetries, compiled = exact to 1e-
 independent Gauss-Hermite rule). Against exact-NTK Monte Carlo of two-input networks (neuron-pair
 estimators, widths 32 and 64, linear extrapolation in ``1/n``): ReLU at criticality, depth 3, and tanh at
 ``C_W = 1.5, C_b = 0.1``, depth 4: every entry of ``A, B, D, F`` and ``Theta1`` within 2.1 standard errors.
+
+Orthogonal weights (``ntk_recursion(..., init="orthogonal")``; Guillen & Gerken's setting): the first layer is
+Gaussian, ``W^(1) ~ N(0, C_W/n_0)``, every later layer square, ``W^(l) = sqrt(C_W) O`` with ``O`` Haar on ``O(n)``
+(square hidden layers are assumed: ``r = 1`` and ``r`` does not appear). Two-weight moments are exactly Gaussian
+(``E[O_ij O_kl] = d_ik d_jl / n``), so the means ``K, K1, Theta, Theta1`` keep their Gaussian form in the layer-``l``
+statistics. Four weights follow the Weingarten calculus, ``E[O_{i1j1}..O_{i4j4}] = sum_{p,q} d_p(i) d_q(j) Wg(p,q)``
+over pairings ``p`` (rows), ``q`` (columns), ``Wg(p,p) = (n+1)/(n(n-1)(n+2)) = n^-2 (1 + O(n^-2))``, ``Wg(p,q != p) =
+-1/(n(n-1)(n+2)) = -n^-3 (1 + O(1/n))``: relative to Gaussian weights each row pairing ``p`` gains ``-(C_W^2/n^3)
+sum_{q != p}`` over the two crossed column pairings, summed over the layer-``l`` neurons. A crossed pairing counts at
+``1/n`` only where it leaves two free neuron sums over an ``O(1)`` summand; where it puts a cross-neuron object
+(``H_jm``, ``S_jmm``, ..., ``j != m``: mean ``O(1/n)``) or the square of one in the summand it is ``O(1/n^2)``. What
+survives at ``1/n`` (derived here; checked against Haar Monte Carlo in tests/finite_width/test_orthogonal.py)::
+
+    V'_{(a1a2)(a3a4)} = [Gaussian] - C_W^2 (G13 G24 + G14 G23)
+    F'_{a1a3a2a4}     = [Gaussian] - C_W^2 Theta12 T12 G34
+    B'_{a1a3a2a4}     = [Gaussian] - C_W^2 Theta12 T12 Theta34 T34
+
+(digits: the inputs ``a1..a4``; ``G = <s s>``, ``T = <s' s'>`` at the layer-``l`` kernel). ``D``, ``A``, ``Theta1``,
+``K1`` and the dNTK tensors ``P``, ``Q`` get no explicit term (each crossed pairing there carries a cross-neuron
+``H_jm``, ``S_jmm`` or ``H_jm^2``): they are the Gaussian updates evaluated on the orthogonal ``V, F, B, ..`` of layer
+``l``. Single input: ``V' = chi_par^2 V + C_W^2 (<s^4> - 3 <s^2>^2)``, ``F' = C_W^2 Theta (<s'^2 s^2> - <s'^2>
+<s^2>) + (C_W <z s' s>/K)^2 F``, ``B' = C_W^2 Theta^2 (<s'^4> - <s'^2>^2) + chi_perp^2 B``. Linear networks: ``V = F
+= B = 0`` at every depth (``H^(L)`` is ``1`` times a scalar, ``z^(L) = M z^(1)`` with ``M`` orthogonal). The ddNTK
+tensors ``R, S, T, U`` (six weights) are not derived for orthogonal weights and are refused.
 
 ddNTK (``ntk_recursion(..., ddntk=True)``; smooth activations; any number of inputs; PDLT ch. 11 definitions, with
 ``g_{i;a} = Lambda grad_theta z_{i;a}`` the learning-rate-weighted gradient; inputs ``a0..a3`` follow the neuron
@@ -234,10 +258,11 @@ def _vsum(Vs: dict, u: dict, w: dict, P: list) -> sympy.Expr:
     return sympy.Add(*[u[p] * w[q] * Vs[V_index(*p, *q)] for p in P for q in P if u[p] != 0 and w[q] != 0])
 
 
-def _ntk_updates(act: Activation, m: int, all_indices: bool = False) -> tuple[dict, dict, dict]:
+def _ntk_updates(act: Activation, m: int, all_indices: bool = False, init: str = "gaussian") -> tuple[dict, dict, dict]:
     """Symbols and updates of ``D, F, A, B`` (keyed by array index: canonical ones, or all with
-    ``all_indices``) and of ``Theta1`` (keyed by input pair)."""
-    base = finite_width_recursion(act, m)
+    ``all_indices``) and of ``Theta1`` (keyed by input pair); ``init="orthogonal"`` adds the Weingarten terms of
+    ``F`` and ``B`` (module docstring; ``r`` is left in, :func:`ntk_recursion` sets it to 1)."""
+    base = finite_width_recursion(act, m, init=init)
     K = kernel_symbols(m, "K")
     K1 = kernel_symbols(m, "K1")
     Th = kernel_symbols(m, "Theta")
@@ -286,6 +311,8 @@ def _ntk_updates(act: Activation, m: int, all_indices: bool = False) -> tuple[di
             for b1 in sorted({a1, a3}) for b2 in sorted({a2, a4})
         ])
         upd["F"][idx] = C_W**2 * Th[a1, a2] * mom.four((a1, a3, a2, a4), (1, 0, 1, 0)) + r * C_W**2 * carried
+        if init == "orthogonal":
+            upd["F"][idx] -= C_W**2 * Th[a1, a2] * t(a1, a2) * g(a3, a4)
     for idx in indices("A"):
         a1, a2, a3, a4 = idx
         d12, d34 = dom(a1, a2), dom(a3, a4)
@@ -301,6 +328,8 @@ def _ntk_updates(act: Activation, m: int, all_indices: bool = False) -> tuple[di
         a1, a3, a2, a4 = idx
         upd["B"][idx] = (C_W**2 * Th[a1, a2] * Th[a3, a4] * mom.four((a1, a2, a3, a4), (1, 1, 1, 1))
                          + r * C_W**2 * t(a1, a3) * t(a2, a4) * B(a1, a3, a2, a4))
+        if init == "orthogonal":
+            upd["B"][idx] -= C_W**2 * Th[a1, a2] * t(a1, a2) * Th[a3, a4] * t(a3, a4)
     th1 = {}
     for p in P:
         a1, a2 = p
@@ -485,9 +514,9 @@ def _flat_key(key):
     return key[0] + key[1]
 
 
-@lru_cache(maxsize=32)
-def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False, ddntk: bool = False) -> Recursion:
-    r"""Recursions of :math:`K, V, K^{\{1\}}, \Theta` plus the NTK sector at order ``1/n`` (Gaussian weights).
+def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False, ddntk: bool = False,
+                  init: str = "gaussian") -> Recursion:
+    r"""Recursions of :math:`K, V, K^{\{1\}}, \Theta` plus the NTK sector at order ``1/n`` (Gaussian or orthogonal weights).
 
     The statistics, in order: ``K, V, K1, Theta`` (as :func:`finite_width_recursion`), then
     ``Theta1`` (NLO NTK mean), ``D``, ``F`` (NTK-preactivation cross-correlations), ``A``, ``B``
@@ -509,6 +538,9 @@ def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False, ddntk:
         ddntk: also the ddNTK tensors ``R, S, T, U`` (implies ``dntk``): ``n E[ddIH_{iikk}] = R``,
             ``n E[ddIIH_{iikk}] = S``, ``n E[ddIIH_{ikik}] = T``, ``n E[ddIIH_{ikki}] = U`` (``i != k``, inputs in
             the slot order); :func:`ddntk_moments` lists all plain moments.
+        init: ``"gaussian"`` (default) or ``"orthogonal"``: Gaussian first layer, then square layers ``sqrt(C_W) O``
+            with ``O`` Haar-orthogonal (square hidden layers assumed, ``r = 1``); the Weingarten terms of ``V, F, B``
+            are in the module docstring. ``ddntk=True`` is refused for orthogonal weights (not derived).
 
     Returns:
         A :class:`Recursion` with the statistics ``NTK_STATISTICS`` = ``K, V, K1, Theta, Theta1, D, F, A, B``
@@ -516,19 +548,34 @@ def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False, ddntk:
         iterates exactly and compiles like any :class:`Recursion`.
 
     Raises:
-        SpecError: ``n_inputs`` not an int >= 1; ``dntk=True`` or ``ddntk=True`` with an activation that has kinks.
+        SpecError: ``n_inputs`` not an int >= 1; ``dntk=True`` or ``ddntk=True`` with an activation that has kinks;
+            ``init`` not ``"gaussian"`` or ``"orthogonal"``; ``ddntk=True`` with ``init="orthogonal"``.
 
     Example:
         >>> from nntheory.theory import activation
         >>> rec = ntk_recursion(activation("relu"))
         >>> rec.update("B")
         B*C_W**2*r/4 + C_W**2*Theta**2/2
+        >>> ntk_recursion(activation("relu"), init="orthogonal").update("B")
+        B*C_W**2/4 + C_W**2*Theta**2/4
     """
     from nntheory._checks import check_int
+    from nntheory.theory.finite_width._recursions import _check_init
 
     m = check_int(n_inputs, "n_inputs", lo=1, where="ntk_recursion")
-    base = finite_width_recursion(act, m)
-    syms, upd, th1 = _ntk_updates(act, m)
+    init = _check_init(init, "ntk_recursion")
+    if ddntk and init == "orthogonal":
+        raise SpecError("ntk_recursion: init='orthogonal': the ddNTK tensors R, S, T, U are not derived for orthogonal "
+                        "weights (six-weight Weingarten terms); use ddntk=False or init='gaussian'.")
+    return _ntk_recursion(act, m, bool(dntk), bool(ddntk), init)
+
+
+@lru_cache(maxsize=32)
+def _ntk_recursion(act: Activation, m: int, dntk: bool, ddntk: bool, init: str) -> Recursion:
+    from nntheory.theory.finite_width._recursions import _square
+
+    base = finite_width_recursion(act, m, init=init)
+    syms, upd, th1 = _ntk_updates(act, m, init=init)
     Th1 = kernel_symbols(m, "Theta1")
 
     def tensor(name):
@@ -560,7 +607,9 @@ def ntk_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False, ddntk:
             Statistic(name, 1, _DESCRIPTIONS[name], _array4(m, lambda *i, n=name: ddsyms[n][i]),
                       _array4(m, lambda *i, n=name: ddupd[n][i]), _array4(m, lambda *i: 0))
             for name in DDNTK_STATISTICS)
-    return Recursion(activation=act, n_inputs=m, statistics=stats, gram=base.gram)
+    if init == "orthogonal":
+        stats = base.statistics + _square(stats[len(base.statistics):])
+    return Recursion(activation=act, n_inputs=m, statistics=stats, gram=base.gram, init=init)
 
 
 _DESCRIPTIONS = {

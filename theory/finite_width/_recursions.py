@@ -15,6 +15,22 @@ unordered pair; this equals PDLT's ordered-pair sums with their factors 1/2 and 
 with :math:`r = n_l/n_{l-1}` multiplying only what is carried over from layer :math:`l`
 (PDLT eqs. 4.90, 4.115 and 8.12 in symmetric variables). First layer: :math:`K = C_b + C_W X`,
 :math:`\Theta = \lambda_b + \lambda_W X` with :math:`X_{ab} = x_a\cdot x_b/n_0`; :math:`V = K^{\{1\}} = 0`.
+
+Orthogonal weights (``init="orthogonal"``): the first layer is Gaussian, :math:`W^{(1)} \sim N(0, C_W/n_0)`, and
+every later layer is square, :math:`W^{(l)} = \sqrt{C_W}\, O` with :math:`O` Haar on :math:`O(n)`,
+:math:`n = n_1 = \dots = n_L` (square hidden layers are assumed, so :math:`r = 1` and ``r`` does not appear).
+Two-weight moments are those of Gaussian weights exactly (:math:`E[O_{ij}O_{kl}] = \delta_{ik}\delta_{jl}/n`);
+four-weight moments follow the orthogonal Weingarten calculus,
+:math:`E[O_{i_1j_1}\cdots O_{i_4j_4}] = \sum_{p,q} \delta_p(i)\delta_q(j)\,\mathrm{Wg}(p,q)` over pairings
+:math:`p, q` with :math:`\mathrm{Wg}(p,p) = (n+1)/(n(n-1)(n+2)) = n^{-2}(1 + O(n^{-2}))` and
+:math:`\mathrm{Wg}(p,q\ne p) = -1/(n(n-1)(n+2)) = -n^{-3}(1 + O(1/n))`. At order :math:`1/n` the crossed column
+pairings add one term to the four-point vertex and nothing to :math:`K, K^{\{1\}}, \Theta` (two weights):
+
+.. math::
+    V'_{(ab)(cd)} = [\text{Gaussian, } r = 1] - C_W^2 (G_{ac} G_{bd} + G_{ad} G_{bc}).
+
+Single input: :math:`V' = \chi_\parallel^2 V + C_W^2(\langle\sigma^4\rangle - 3\langle\sigma^2\rangle^2)`; a
+linear network keeps :math:`V = 0` at every depth (:math:`z^{(L)} = M z^{(1)}` with :math:`M` orthogonal).
 """
 
 from __future__ import annotations
@@ -29,12 +45,21 @@ from nntheory.errors import SpecError, StatisticError
 from nntheory.theory._activations import Activation, as_expr, as_matrix
 from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
 
-__all__ = ["Statistic", "Recursion", "finite_width_recursion", "HYPER", "pairs", "V_index"]
+__all__ = ["Statistic", "Recursion", "finite_width_recursion", "HYPER", "INITS", "pairs", "V_index"]
 
 C_W, C_b = sympy.symbols("C_W C_b", positive=True)
 lambda_W, lambda_b = sympy.symbols("lambda_W lambda_b", nonnegative=True)
 r = sympy.Symbol("r", positive=True)
 HYPER = (C_W, C_b, lambda_W, lambda_b)
+#: the weight initialisations the recursions know
+INITS = ("gaussian", "orthogonal")
+
+
+def _check_init(init: object, where: str) -> str:
+    """``init`` if it is one of :data:`INITS`, else a :class:`SpecError` naming ``init``."""
+    if not isinstance(init, str) or init not in INITS:
+        raise SpecError(f"{where}: init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
+    return init
 
 
 @dataclass(frozen=True)
@@ -92,13 +117,15 @@ class Recursion:
 
     ``statistics`` is a tuple of :class:`Statistic`; hyperparameters are the symbols ``C_W, C_b,
     lambda_W, lambda_b`` and the width ratio ``r``; ``gram`` holds the symbols :math:`X_{ab}`.
-    Later statistics (NTK fluctuations, dNTK, ddNTK) are more entries of ``statistics``.
+    Later statistics (NTK fluctuations, dNTK, ddNTK) are more entries of ``statistics``. ``init`` is the weight
+    initialisation the updates are for (``"gaussian"``, or ``"orthogonal"``: square hidden layers, ``r = 1``).
     """
 
     activation: Activation
     n_inputs: int
     statistics: tuple[Statistic, ...]
     gram: sympy.ImmutableMatrix
+    init: str = "gaussian"
 
     hyper = HYPER
     ratio = r
@@ -121,7 +148,7 @@ class Recursion:
             need = s.update.free_symbols & dropped
             if need:
                 raise SpecError(f"restrict: {s.name} needs {sorted(map(str, need))}; keep those statistics too.")
-        return Recursion(self.activation, self.n_inputs, keep, self.gram)
+        return Recursion(self.activation, self.n_inputs, keep, self.gram, self.init)
 
     def update(self, name: str) -> sympy.Expr | sympy.Array:
         """The update of ``name``; a scalar for a single input."""
@@ -148,6 +175,9 @@ class Recursion:
         """
         widths = values.pop("widths", None)
         precision = values.pop("precision", None)
+        if widths is not None and self.init == "orthogonal" and len(set(widths)) > 1:
+            raise SpecError(f"iterate: widths {list(widths)}: init='orthogonal' assumes square hidden layers "
+                            "(n_1 = .. = n_L); give equal widths or none.")
         hyper = {sym: as_expr(values[str(sym)], label=str(sym)) for sym in HYPER if str(sym) in values}
         X = as_matrix(gram, label="gram")
         first = {s.name: s.initial.subs(dict(zip(_flat(self.gram), _flat(X)))).subs(hyper) for s in self.statistics}
@@ -165,7 +195,8 @@ class Recursion:
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def __str__(self) -> str:
-        lines = [f"Recursion for {self.activation.name}, {self.n_inputs} input(s):"]
+        lines = [f"Recursion for {self.activation.name}, {self.n_inputs} input(s)"
+                 + (", orthogonal weights (square hidden layers):" if self.init == "orthogonal" else ":")]
         for s in self.statistics:
             lines.append(f"  {s.name}' = {self.update(s.name)}    [{s.description}]")
         return "\n".join(lines)
@@ -196,8 +227,9 @@ def _four_point(act: Activation, K: sympy.Matrix, idx: tuple[int, ...]) -> sympy
     return GaussianExpectation(f, zs, sub_kernel(K, distinct)).doit()
 
 
-def _vertex_updates(act: Activation, K, Vs: dict, G: dict, dG: dict) -> dict:
-    """``V'_(pq) = C_W^2 (<s s s s> - <s s>_p <s s>_q) + r C_W^2 sum_st dG_p/dK_s dG_q/dK_t V_st`` (PDLT eq. 4.90)."""
+def _vertex_updates(act: Activation, K, Vs: dict, G: dict, dG: dict, init: str = "gaussian") -> dict:
+    """``V'_(pq) = C_W^2 (<s s s s> - <s s>_p <s s>_q) + r C_W^2 sum_st dG_p/dK_s dG_q/dK_t V_st`` (PDLT eq. 4.90);
+    orthogonal weights add ``- C_W^2 (G_ac G_bd + G_ad G_bc)`` for ``p = (a, b)``, ``q = (c, d)`` (module docstring)."""
     P = list(G)
     four, out = {}, {}
     for key in Vs:
@@ -207,6 +239,9 @@ def _vertex_updates(act: Activation, K, Vs: dict, G: dict, dG: dict) -> dict:
             four[idx] = _four_point(act, K, idx)
         carried = sum(dG[p][s] * dG[q][t] * Vs[V_index(*s, *t)] for s in P for t in P if dG[p][s] != 0 and dG[q][t] != 0)
         out[key] = C_W**2 * (four[idx] - G[p] * G[q]) + r * C_W**2 * carried
+        if init == "orthogonal":
+            (a, b), (c, d) = p, q
+            out[key] -= C_W**2 * (G[_pair(a, c)] * G[_pair(b, d)] + G[_pair(a, d)] * G[_pair(b, c)])
     return out
 
 
@@ -240,16 +275,29 @@ def _statistics(m: int, K, X, K1, Th, Vs, G, T, V_upd, K1_upd) -> tuple[Statisti
     )
 
 
-@lru_cache(maxsize=64)
-def finite_width_recursion(act: Activation, n_inputs: int = 1) -> Recursion:
+def _square(stats: tuple[Statistic, ...]) -> tuple[Statistic, ...]:
+    """The statistics with ``r = 1`` in every update (square hidden layers)."""
+    def one(e):
+        return e.xreplace({r: sympy.Integer(1)}) if isinstance(e, sympy.Basic) else e
+    return tuple(Statistic(s.name, s.order, s.description, s.symbols, s.update.applyfunc(one), s.initial)
+                 for s in stats)
+
+
+def finite_width_recursion(act: Activation, n_inputs: int = 1, init: str = "gaussian") -> Recursion:
     r"""The recursions of :math:`K, V, K^{\{1\}}, \Theta` for ``n_inputs`` inputs, in symbolic hyperparameters.
 
     Args:
         act: the activation.
         n_inputs: the number of inputs (the Gram matrix is ``n_inputs x n_inputs``).
+        init: ``"gaussian"`` (default; ``W ~ N(0, C_W/n_{l-1})``) or ``"orthogonal"`` (Gaussian first layer, then
+            square layers ``sqrt(C_W) O`` with ``O`` Haar-orthogonal: ``r = 1``; the Weingarten term of ``V`` in the
+            module docstring).
     Returns:
         A :class:`Recursion` with statistics ``K`` (order 1), ``V``, ``K1`` (order ``1/n``) and
         ``Theta`` (order 1), each with its symbols, layer update and first-layer value.
+
+    Raises:
+        SpecError: ``init`` not one of :data:`INITS`.
 
     Example:
         >>> from nntheory.theory import activation
@@ -258,7 +306,14 @@ def finite_width_recursion(act: Activation, n_inputs: int = 1) -> Recursion:
         C_W*K/2 + C_b
         >>> rec.update("V")
         5*C_W**2*K**2/4 + C_W**2*V*r/4
+        >>> finite_width_recursion(activation("relu"), init="orthogonal").update("V")
+        3*C_W**2*K**2/4 + C_W**2*V/4
     """
+    return _finite_width_recursion(act, n_inputs, _check_init(init, "finite_width_recursion"))
+
+
+@lru_cache(maxsize=64)
+def _finite_width_recursion(act: Activation, n_inputs: int, init: str) -> Recursion:
     m = n_inputs
     K, X = kernel_symbols(m, "K"), kernel_symbols(m, "X")
     K1, Th = kernel_symbols(m, "K1"), kernel_symbols(m, "Theta")
@@ -267,7 +322,9 @@ def finite_width_recursion(act: Activation, n_inputs: int = 1) -> Recursion:
     G = {p: _two_point(act, K, *p) for p in P}
     dG = {p: {q: sympy.diff(G[p], K[q]) for q in P} for p in P}
     T = {p: _two_point(act, K, *p, deriv=1) for p in P}
-    V_upd = _vertex_updates(act, K, Vs, G, dG)
+    V_upd = _vertex_updates(act, K, Vs, G, dG, init)
     K1_upd = _nlo_updates(K, K1, Vs, dG)
     stats = _statistics(m, K, X, K1, Th, Vs, G, T, V_upd, K1_upd)
-    return Recursion(activation=act, n_inputs=m, statistics=stats, gram=X)
+    if init == "orthogonal":
+        stats = _square(stats)
+    return Recursion(activation=act, n_inputs=m, statistics=stats, gram=X, init=init)

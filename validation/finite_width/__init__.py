@@ -45,6 +45,9 @@ from nntheory.validation.finite_width._ntk_monte_carlo import sample_ntk_ensembl
 from nntheory.validation.finite_width._ntk_validate import NTK_VALIDATE_STATISTICS as NTK_VALIDATE_STATISTICS
 from nntheory.validation.finite_width._ntk_validate import NTKComparison as NTKComparison
 from nntheory.validation.finite_width._ntk_validate import validate_ntk as validate_ntk
+from nntheory.validation.finite_width._ntk_saturation import NTKSaturation as NTKSaturation
+from nntheory.validation.finite_width._ntk_saturation import ntk_saturation as ntk_saturation
+from nntheory.validation.finite_width._ntk_saturation import write_ntk_saturation as write_ntk_saturation
 from nntheory.validation.finite_width._nnlo import NNLOCheck as NNLOCheck
 from nntheory.validation.finite_width._nnlo import validate_nnlo as validate_nnlo
 from nntheory.validation.finite_width._ntk_training import NTKStepChange as NTKStepChange
@@ -66,6 +69,7 @@ __all__ = [
     "NTKComparison",
     "NTKEnsemble",
     "NTKEnsembleSpec",
+    "NTKSaturation",
     "NTKStepChange",
     "NTKSweep",
     "NTK_VALIDATE_STATISTICS",
@@ -78,6 +82,7 @@ __all__ = [
     "haar_orthogonal",
     "main_job_configurations",
     "main_job_inputs",
+    "ntk_saturation",
     "ntk_statistics",
     "ntk_step_change",
     "ntk_step_prediction",
@@ -89,4 +94,5 @@ __all__ = [
     "theory_statistics",
     "validate_nnlo",
     "validate_ntk",
+    "write_ntk_saturation",
 ]

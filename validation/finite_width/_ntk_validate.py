@@ -1,12 +1,13 @@
 """The NTK-sector Monte Carlo comparison behind ``nntheory validate ntk``: recursion vs exact-derivative ensembles.
 
-For one activation at one ``(C_W, C_b)``, :func:`validate_ntk` compiles :func:`ntk_recursion` (Gaussian weights,
-``dntk=True``), samples a width sweep of finite networks with :func:`ntk_width_sweep`, extrapolates every moment
+For one activation at one ``(C_W, C_b)``, :func:`validate_ntk` compiles :func:`ntk_recursion` (``dntk=True``; Gaussian
+or orthogonal weights, ``init``), samples a width sweep of finite networks with :func:`ntk_width_sweep`, extrapolates every moment
 linearly in ``1/n`` and compares the intercept of the last layer ``L`` with the recursion: ``Theta`` (from
 ``Theta_mc``), ``Theta1``, ``A``, ``B``, ``D``, ``F`` and the plain dNTK moments (``dNTK_iik_k``, ``dNTK_ikk_i``,
 ``dNTK_iii_i``, predicted by :func:`dntk_moments_from_pq`). ``z = (MC - theory) / SE``; the comparison passes when
-every ``|z| < z_max``. Only Gaussian weights are supported: the NTK-sector recursions for orthogonal weights do not
-exist yet, so ``init="orthogonal"`` is refused.
+every ``|z| < z_max``. With ``init="orthogonal"`` the networks have a Gaussian first layer and Haar-orthogonal square
+layers after it (:func:`~nntheory.validation.finite_width._ntk_monte_carlo.orthogonal_mlp_params`), compared with the
+orthogonal recursions (``ntk_recursion(..., init="orthogonal")``).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class NTKComparison:
             The table as one string.
         """
         head = (f"== {self.activation} C_W={self.C_W:.6g} C_b={self.C_b:.6g} L={self.depth} widths={list(self.widths)} "
+                f"init={self.settings.get('init', 'gaussian')} "
                 f"n_nets={self.n_nets} -> {'PASS' if self.passed else 'FAIL'} (worst |z| = {abs(self.worst['z']):.2f})")
         lines = [head, f"{'statistic':>11} {'index':>6} {'theory':>12} {'MC (n->inf)':>12} {'stderr':>10} {'z':>7}  MC at each width"]
         for r in self.rows:
@@ -108,7 +110,8 @@ class NTKComparison:
             ax.set_title(f"{name}[{''.join(str(i + 1) for i in r['index'])}]  z={r['z']:.2f}", fontsize=9)
             ax.set_xlabel("1/n")
         axes[0][0].legend(fontsize=7)
-        fig.suptitle(f"{self.activation}: C_W={self.C_W:.5g}, C_b={self.C_b:.5g}, layer {self.depth}", fontsize=10)
+        fig.suptitle(f"{self.activation}: C_W={self.C_W:.5g}, C_b={self.C_b:.5g}, layer {self.depth}, "
+                     f"{self.settings.get('init', 'gaussian')} weights", fontsize=10)
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=80)
@@ -141,7 +144,8 @@ def validate_ntk(act: Activation, inputs, *, C_W: float, C_b: float, depth: int,
         n_nets: networks per width (``2 <= n_nets <= 1e6``).
         key: JAX random key.
         statistics: names from :data:`NTK_VALIDATE_STATISTICS` (default all).
-        init: ``"gaussian"``; ``"orthogonal"`` is refused (no orthogonal NTK-sector theory yet).
+        init: ``"gaussian"`` or ``"orthogonal"`` (Gaussian first layer, then ``sqrt(C_W) O`` with ``O`` Haar; every
+            layer has the sweep's width, so the hidden layers are square).
         neurons: neurons of layer ``L`` entering the pair estimators.
         lambda_W, lambda_b: learning-rate factors.
         z_max: the largest accepted ``|z|``.
@@ -151,7 +155,7 @@ def validate_ntk(act: Activation, inputs, *, C_W: float, C_b: float, depth: int,
         :class:`NTKComparison`.
 
     Raises:
-        SpecError: an unknown statistic or init, orthogonal init, sizes out of range, a chunk of one network over
+        SpecError: an unknown statistic or init, sizes out of range, a chunk of one network over
             the memory limit (the message gives the estimate), or a non-finite theory value.
     """
     import sys
@@ -162,11 +166,8 @@ def validate_ntk(act: Activation, inputs, *, C_W: float, C_b: float, depth: int,
 
     where = "validate_ntk"
     stats = _check_statistics(statistics)
-    if init != "gaussian":
-        if init == "orthogonal":
-            raise SpecError(f"{where}: init='orthogonal': the NTK-sector recursions exist for Gaussian weights only; "
-                            "use init='gaussian'.")
-        raise SpecError(f"{where}: init must be 'gaussian' (or, once its theory exists, 'orthogonal'), got {init!r}.")
+    if init not in ("gaussian", "orthogonal"):
+        raise SpecError(f"{where}: init must be 'gaussian' or 'orthogonal', got {init!r}.")
     X = np.asarray(inputs, dtype=float)
     if X.ndim != 2 or X.shape[0] not in (1, 2) or not np.all(np.isfinite(X)):
         raise SpecError(f"{where}: inputs must be a finite (m, n_0) array with m = 1 or 2, got shape {X.shape}.")
@@ -177,14 +178,14 @@ def validate_ntk(act: Activation, inputs, *, C_W: float, C_b: float, depth: int,
     widths = tuple(check_int(w, "widths", lo=max(neurons, 2), hi=4096, where=where) for w in widths)
     if len(set(widths)) < 2:
         raise SpecError(f"{where}: widths needs at least two distinct widths, got {widths}.")
-    spec = NTKEnsembleSpec(act, depth, max(widths), C_W, C_b, lambda_W, lambda_b, "gaussian", neurons, True)
+    spec = NTKEnsembleSpec(act, depth, max(widths), C_W, C_b, lambda_W, lambda_b, init, neurons, True)
     per = _bytes_per_network(spec, X.shape[0], X.shape[1])
     chunk = int(min(64, n_nets, _MAX_BYTES // per))
     if chunk < 1:
         raise SpecError(f"{where}: widths: width {max(widths)} at depth {depth} needs about {per / 2**30:.2f} GiB per "
                         f"network (limit {_MAX_BYTES / 2**30:.0f} GiB per chunk); use smaller widths or depth.")
     t0 = time.time()
-    rec = compile_recursion(ntk_recursion(act, X.shape[0], dntk=True))
+    rec = compile_recursion(ntk_recursion(act, X.shape[0], dntk=True, init=init))
     out = rec(X @ X.T / X.shape[1], depth=depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
     th = {k: np.asarray(v)[depth - 1] for k, v in out.items()}
     th.update(dntk_moments_from_pq(th["P"], th["Q"]))

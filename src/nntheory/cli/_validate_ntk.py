@@ -1,4 +1,10 @@
-"""``nntheory validate ntk``: the NTK-sector recursion (Theta, Theta1, A, B, D, F, dNTK moments) vs Monte Carlo."""
+"""``nntheory validate ntk``: the NTK-sector recursion (Theta, Theta1, A, B, D, F, dNTK moments) vs Monte Carlo.
+
+``--init orthogonal`` compares the orthogonal recursions with ensembles of Haar-orthogonal networks (Gaussian first
+layer, square layers after it). ``--saturation-depth L`` runs the
+depth study instead: :func:`~nntheory.validation.finite_width._ntk_saturation.ntk_saturation`, Gaussian vs orthogonal,
+theory to depth ``L`` with Monte Carlo points, written as ``ntk-saturation.{png,csv,json}``.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +35,6 @@ def _settings(args):
     init = args.init or "gaussian"
     if init not in _INITS:
         raise SpecError(f"--init: must be one of {', '.join(_INITS)}, got {init!r}.")
-    if init == "orthogonal":
-        raise SpecError("--init: orthogonal: the NTK-sector recursions exist for Gaussian weights only; use --init gaussian.")
     stats = tuple(s.strip() for s in args.statistics.split(",")) if args.statistics else NTK_VALIDATE_STATISTICS
     bad = [s for s in stats if s not in NTK_VALIDATE_STATISTICS]
     if bad:
@@ -68,9 +72,74 @@ def _check_size(depth, widths, n_inputs) -> None:
                         f"(limit {_MAX_BYTES / 2**30:.0f} GiB); use smaller widths or --depth.")
 
 
+#: the saturation study's defaults: tanh at criticality, Monte Carlo at these depths, one width
+SATURATION_DEFAULTS = {"activation": "tanh", "mc_depths": (2, 5, 10, 20, 30), "mc_width": 128, "n_nets": 200}
+
+
+def run_saturation_job(args, L: int) -> int:
+    """``--saturation-depth L``: Gaussian vs orthogonal normalised NTK tensors to depth ``L`` with Monte Carlo points."""
+    import jax
+
+    from nntheory._version import __version__
+    from nntheory.cli._args import integer
+    from nntheory.theory import activation, criticality
+    from nntheory.validation.finite_width._ntk_saturation import ntk_saturation, write_ntk_saturation
+
+    integer(L, "saturation-depth", lo=2, hi=200)
+    for opt, val in (("--steps", args.steps), ("--arch", args.arch), ("--statistics", args.statistics),
+                     ("--inputs", args.inputs), ("--depth", args.depth)):
+        if val is not None:
+            raise SpecError(f"{opt}: not used with --saturation-depth (one input, both inits, depths 1..L).")
+    if args.full:
+        raise SpecError("--full: only for the main job (validate finite-width), not 'validate ntk'.")
+    if args.init not in (None, "orthogonal", "gaussian"):
+        raise SpecError(f"--init: must be one of {', '.join(_INITS)}, got {args.init!r}.")
+    names = args.activation or [SATURATION_DEFAULTS["activation"]]
+    if len(names) != 1:
+        raise SpecError("--activation: --saturation-depth takes one activation.")
+    act = activation(names[0])
+    try:
+        crit = criticality(act)
+    except SpecError as exc:
+        raise SpecError(f"--activation: {str(exc)}") from None
+    if args.widths:
+        ws = int_list(args.widths, "widths")
+        if len(ws) != 1 or not 16 <= ws[0] <= 1024:
+            raise SpecError(f"--widths: --saturation-depth samples one width in 16..1024, got {list(ws)}.")
+        width = ws[0]
+    else:
+        width = SATURATION_DEFAULTS["mc_width"]
+    n_nets = SATURATION_DEFAULTS["n_nets"] if args.n_nets is None else args.n_nets
+    if not 2 <= n_nets <= 100_000:
+        raise SpecError(f"--n-nets: must be in 2..100000, got {n_nets}.")
+    depths = tuple(d for d in SATURATION_DEFAULTS["mc_depths"] if d <= L) + ((L,) if L <= 50 else ())
+    _check_size(max(depths), (width, width), 1)
+    print(f"nntheory validate ntk --saturation-depth {L}: {act.name} at criticality (C_W={float(crit.C_W):.6g}, "
+          f"C_b={float(crit.C_b):.6g}); Monte Carlo at depths {list(depths)}, width {width}, {n_nets} networks",
+          file=sys.stderr, flush=True)
+    res = ntk_saturation(act, depth=L, C_W=float(crit.C_W), C_b=float(crit.C_b), mc_depths=depths, mc_width=width,
+                         n_nets=n_nets, key=jax.random.key(args.seed), progress=True)
+    files = write_ntk_saturation(res, args.out)
+    lines = [f"depth {L} (theory): " + "; ".join(
+        f"{ini}: " + ", ".join(f"{q} = {v:.4g}" for q, v in vals.items() if q not in ("K", "Theta"))
+        for ini, vals in res.at_depth(L).items())]
+    lines += [f"MC {p['init']:>10} L={p['depth']:>3} n={p['width']}: {p['quantity']:>13} = {p['value']:.4g} +- "
+              f"{p['stderr']:.2g} (theory {p['theory']:.4g})" for p in res.mc]
+    print("\n".join(lines))
+    atomic_write(os.path.join(args.out, "table.txt"), "\n".join(lines) + "\n")
+    settings = {"nntheory": __version__, "seed": args.seed, **res.settings}
+    write_manifest(args.out, [*files, "table.txt"], job="validate ntk --saturation-depth", settings=settings)
+    print(f"validate ntk --saturation-depth: {res.seconds:.0f} s; output in {args.out}/", file=sys.stderr)
+    return 0
+
+
 def run_ntk_job(args) -> int:
     """The ntk job: each activation at criticality and off it, width sweep vs recursion; table, JSON, plots."""
     import jax
+
+    L = getattr(args, "saturation_depth", None)
+    if L is not None:
+        return run_saturation_job(args, L)
 
     from nntheory._version import __version__
     from nntheory.validation.finite_width import main_job_configurations, main_job_inputs

@@ -25,8 +25,12 @@ DEFAULT_STATISTICS = ("K", "V", "K1", "Theta")
 #: PDLT's ddNTK tensors (smooth activations)
 DDNTK = ("R", "S", "T", "U")
 #: the weight initialisations --init accepts now, and the ones named but not implemented
-INITS = ("gaussian",)
-INITS_NOT_YET = ("orthogonal",)
+INITS = ("gaussian", "orthogonal")
+INITS_NOT_YET = ()
+#: what --init orthogonal assumes (recorded in the JSON settings)
+ORTHOGONAL_ASSUMPTIONS = ("W^(1) ~ N(0, C_W/n_0) (Gaussian first layer); W^(l) = sqrt(C_W) O, O Haar-orthogonal, for l >= 2: "
+                          "square hidden layers n_1 = .. = n_L assumed (r = 1); order 1/n with the O(n) Weingarten "
+                          "terms; the ddNTK R, S, T, U are not derived for orthogonal weights")
 NTK_CONVENTIONS = ("NTK sector (n = n_{l-1}, dH = H - E[H]): E[H_ij;ab] = d_ij (Theta + Theta1/n); "
                    "E[dH_i1i2;a1a2 z_i3;a3 z_i4;a4] = (d12 d34 D[a1][a2][a3][a4] + d13 d24 F[a1][a3][a2][a4] "
                    "+ d14 d23 F[a1][a4][a2][a3])/n; E[dH_i1i2;a1a2 dH_i3i4;a3a4] = (d12 d34 A[a1][a2][a3][a4] "
@@ -70,7 +74,8 @@ def add_arguments(r) -> None:
                         "the moments of PDLT's dNTK), "
                         "R, S, T, U the ddNTK means (PDLT ch. 11; smooth activations; adds ddNTK_moments)")
     r.add_argument("--init", default="gaussian",
-                   help="weight initialisation: gaussian (default; the only one implemented)")
+                   help="weight initialisation: gaussian (default) or orthogonal (Gaussian first layer, then sqrt(C_W) O "
+                        "with O Haar-orthogonal; square hidden layers assumed; every statistic but R, S, T, U)")
     r.add_argument("--format", choices=("json", "table"), default="json")
 
 
@@ -133,8 +138,20 @@ def _init(args) -> str:
     if init in INITS_NOT_YET:
         raise SpecError(f"--init {init}: not implemented yet; only --init gaussian is available.")
     if init not in INITS:
-        raise SpecError(f"--init: unknown value {args.init!r}; choose gaussian (orthogonal is not implemented yet).")
+        raise SpecError(f"--init: unknown value {args.init!r}; choose {' or '.join(INITS)}.")
     return init
+
+
+def _check_orthogonal(args, names) -> None:
+    """What ``--init orthogonal`` cannot do: the ddNTK, the diagram ``--order`` predictions (unequal ``--widths``: in
+    :func:`run`, once they are parsed)."""
+    dd = [n for n in (names or ()) if n in DDNTK]
+    if dd:
+        raise SpecError(f"--init orthogonal: statistic {dd[0]} (the ddNTK R, S, T, U) is not derived for orthogonal "
+                        "weights; drop it from --statistics or use --init gaussian.")
+    if args.order is not None or args.width is not None:
+        raise SpecError("--init orthogonal: not supported with --order/--width (the diagram predictions are for "
+                        "Gaussian weights); use --statistics or --init gaussian.")
 
 
 def run(args) -> int:
@@ -147,12 +164,16 @@ def run(args) -> int:
     integer(args.depth, "depth", lo=1, hi=MAX_DEPTH, why="the recursion is iterated layer by layer")
     names = _statistics(args)
     init = _init(args)
+    if init == "orthogonal":
+        _check_orthogonal(args, names)
     act = activation(args.activation)
     C_W, C_b, crit = hyperparameters(args, act)
     lam_b = number(args.lambda_b, "lambda-b", nonnegative=True)
     lam_W = number(args.lambda_W, "lambda-W", nonnegative=True)
     G, single = _inputs(args)
     widths, ratios = _ratios(args)
+    if init == "orthogonal" and widths and len(set(widths)) > 1:
+        raise SpecError(f"--widths: --init orthogonal assumes square hidden layers (equal widths), got {args.widths!r}.")
     if args.order is not None or args.width is not None:
         if names is not None:
             raise SpecError("--statistics: not supported with --order (the diagram predictions print their own cumulants).")
@@ -167,7 +188,8 @@ def run(args) -> int:
     if ddntk and not act.is_smooth:
         raise SpecError(f"--statistics: R, S, T, U (the ddNTK) need a smooth activation (second and third derivatives "
                         f"as functions); {act.name!r} has kinks.")
-    rec = ntk_recursion(act, m, dntk=dntk or ddntk, ddntk=ddntk) if ntk else finite_width_recursion(act, m)
+    rec = (ntk_recursion(act, m, dntk=dntk or ddntk, ddntk=ddntk, init=init) if ntk
+           else finite_width_recursion(act, m, init=init))
     comp = compile_recursion(rec)
     out = {k: np.asarray(v) for k, v in comp(G, depth=args.depth, C_W=C_W, C_b=C_b, lambda_W=lam_W, lambda_b=lam_b,
                                               ratios=ratios).items()}
@@ -177,6 +199,8 @@ def run(args) -> int:
                 "lambda_b": lam_b, "lambda_W": lam_W, "widths": widths, "dtype": "float64", "conventions": CONVENTIONS}
     if names is not None:
         settings.update({"statistics": list(names), "init": init, "ntk_conventions": NTK_CONVENTIONS})
+    if init == "orthogonal":
+        settings.update({"init": init, "init_assumptions": ORTHOGONAL_ASSUMPTIONS})
     _input_settings(settings, crit, G, single)
     if not single:
         settings["V_pairs"] = [list(p) for p in pairs]

@@ -45,7 +45,12 @@ def add_arguments(v) -> None:
     v.add_argument("--z-max", dest="z_max", type=float, default=4.0, help="largest accepted |z| of a check")
     v.add_argument("--off-critical", dest="off", default="1.5,0.2",
                    help="C_W,C_b factors/values of the off-critical point: C_W = factor * C_W*, C_b = value")
-    v.add_argument("--init", default=None, help="ntk: weight init, gaussian (default; orthogonal is refused until its theory exists)")
+    v.add_argument("--init", default=None,
+                   help="ntk: weight init, gaussian (default) or orthogonal (Gaussian first layer, square Haar layers)")
+    v.add_argument("--saturation-depth", dest="saturation_depth", type=int, default=None,
+                   help="ntk: instead of the width sweep, Gaussian vs orthogonal V/K^2, A/Theta^2, B/Theta^2, D/(Theta K), "
+                        "F/(Theta K), Theta1/Theta to this depth (tanh at criticality by default), Monte Carlo points at one "
+                        "width (--widths W, --n-nets N); writes ntk-saturation.png/.csv/.json")
     v.add_argument("--inputs", type=int, default=None, help="ntk: number of inputs, 1 (default) or 2")
     v.add_argument("--statistics", default=None,
                    help="ntk: comma-separated subset of Theta,Theta1,A,B,D,F,dNTK_iik_k,dNTK_ikk_i,dNTK_iii_i (default all)")
@@ -60,6 +65,8 @@ def run(args) -> int:
     _check_common(args)
     if args.full and args.job != "finite-width":
         raise SpecError(f"--full: only for the main job (validate finite-width), not 'validate {args.job}'.")
+    if getattr(args, "saturation_depth", None) is not None and args.job != "ntk":
+        raise SpecError("--saturation-depth: only for 'validate ntk'.")
     if args.job in ("training", "equivariance"):
         from nntheory.cli._validate_training import run_training_job
 
