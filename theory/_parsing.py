@@ -23,6 +23,7 @@ __all__ = ["as_expr", "as_matrix", "parse_expression", "parse_number"]
 _FUNCS: dict[str, Callable[..., sympy.Expr]] = {
     "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh, "exp": sympy.exp, "log": sympy.log,
     "sqrt": sympy.sqrt, "erf": sympy.erf, "erfc": sympy.erfc, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
+    "cot": sympy.cot, "sec": sympy.sec, "csc": sympy.csc,
     "asin": sympy.asin, "acos": sympy.acos,
     "atan": sympy.atan, "arctan": sympy.atan, "Abs": sympy.Abs, "abs": sympy.Abs, "Max": sympy.Max,
     "max": sympy.Max, "Min": sympy.Min, "min": sympy.Min, "Heaviside": sympy.Heaviside,

@@ -34,6 +34,9 @@ COT = {
     "double angle": "sin(2*theta)/(2*sin(theta)**2)",
     "half angle": "(1 - tan(theta/2)**2)/(2*tan(theta/2))",
     "radical": "cos(theta)/sqrt(1 - cos(theta)**2)",
+    "cot": "cot(theta)",
+    "csc": "cos(theta)*csc(theta)",
+    "sec": "1/(sin(theta)*sec(theta))",
 }
 
 
