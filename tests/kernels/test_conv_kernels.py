@@ -86,15 +86,17 @@ def test_conv_bad_input(call, match):
 
 
 def test_quadrature_dual_functions_run_in_bounded_blocks(monkeypatch):
-    """Activations without closed forms integrate every spatial covariance entry by quadrature; the entries go
-    through in blocks (so a C4 GCNN of tanh no longer asks for ~70 GB) and blocking changes nothing."""
-    from nntheory.numerics.kernels import _kernels
+    """The quadrature route (activations without closed forms, in layers beyond Mehler's range) integrates every
+    spatial covariance entry; the entries go through in blocks (so a C4 GCNN of tanh no longer asks for ~70 GB)
+    and blocking changes nothing."""
+    from nntheory.numerics.kernels import _conv_kernels, _kernels
 
     x = np.random.default_rng(3).normal(size=(3, 3, 3))
     k = ConvKernel("tanh", depth=2, C_W=1.3, C_b=0.2, n_rot=2, filter_size=3)
-    whole = k(x[:2])  # 2 * 2 * 9 entries per side: one vmap
+    a = k._images(x, "x")
+    whole = _conv_kernels._block(k, a[:2], a[:2])  # 2 * 2 * 9 entries per side: one vmap
     monkeypatch.setattr(_kernels, "_QUAD_BLOCK", 7)  # a new input shape is traced again, now in blocks of 7
-    blocked = k(x)
-    np.testing.assert_allclose(np.asarray(blocked.nngp)[:2, :2], np.asarray(whole.nngp), rtol=1e-13)
-    np.testing.assert_allclose(np.asarray(blocked.ntk)[:2, :2], np.asarray(whole.ntk), rtol=1e-13)
+    blocked = _conv_kernels._block(k, a, a)
+    np.testing.assert_allclose(np.asarray(blocked[0])[:2, :2], np.asarray(whole[0]), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(blocked[1])[:2, :2], np.asarray(whole[1]), rtol=1e-13)
     assert _kernels._blocked(lambda a: jnp.stack([a, 2 * a]), [jnp.arange(10.0)], (0.0,), 3).shape == (10, 2)
