@@ -2,7 +2,14 @@ import os
 import subprocess
 import sys
 
-import jax
+# XLA's CPU compiles dominate the suite (hundreds of jitted Monte Carlo / recursion programs, most run once): LLVM at
+# -O1 instead of -O3 compiles them ~25-30% faster, runs them as fast here and gave bit-identical results in every
+# comparison made (no fast-math either way). Set before jax starts its backend; inherited by the CLI subprocesses;
+# an explicit choice in XLA_FLAGS wins.
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=1").strip()
+
+import jax  # noqa: E402
 import pytest
 from hypothesis import HealthCheck, settings
 

@@ -39,15 +39,15 @@ def test_ddntk_blocks_match_brute_force_derivative_tensors():
     X = jnp.array([[0.7, -0.3], [0.2, 0.9]])
     params = pdlt_mlp_params(jax.random.PRNGKey(1), (2, 3, 3, 3), 1.3, 0.2, jnp.float64)
     s, lW, lb = 3, 0.7, 1.3
-    dI, dII = ddntk_blocks(params, X, sig, s, lW, lb)
+    dI, dII = jax.jit(ddntk_blocks, static_argnums=(2, 3, 4, 5))(params, X, sig, s, lW, lb)
     flat, unravel = ravel_pytree(params)
     lam = ravel_pytree([(jnp.full(W.shape, lW / W.shape[1]), jnp.full(b.shape, lb)) for W, b in params])[0]
 
     def f(th):
         return mlp_forward(unravel(th), X, sig)[0][-1][:, :s]  # (m, s)
 
-    G = jax.jacfwd(f)(flat) * lam
-    Hs, T3 = jax.hessian(f)(flat), jax.jacfwd(jax.hessian(f))(flat)
+    G = jax.jit(jax.jacfwd(f))(flat) * lam  # jitted: one compile each instead of op-by-op dispatch
+    Hs, T3 = jax.jit(jax.hessian(f))(flat), jax.jit(jax.jacfwd(jax.hessian(f)))(flat)
     refI = jnp.einsum("aipqr,bjp,ckq,dlr->ijklabcd", T3, G, G, G)
     refII = jnp.einsum("aipq,bjrs,ckp,dls,qr->ijklabcd", Hs, Hs, G, G, jnp.diag(lam))
     assert float(jnp.abs(refI).max()) > 1 and float(jnp.abs(refII).max()) > 0.1  # not trivially zero

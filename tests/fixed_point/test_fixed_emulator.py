@@ -34,6 +34,11 @@ _N_MODES = len(ROUNDING_MODES) * len(OVERFLOW_MODES)
 JAX_ROUTE = {s * _N_MODES + (s + d) % _N_MODES for s in range(len(SHAPES)) for d in (0, 20)}
 
 
+#: the JAX route under jit, as users run it: one compile per type (called eagerly, every jnp op of the core compiled
+#: on its own for each input size: ~7 compiles per type)
+_quantize_jit = jax.jit(quantize_codes, static_argnums=1)
+
+
 @pytest.fixture(scope="module")
 def harness():
     from nntheory.validation.fixed_point._cpp import FixedHarness
@@ -69,7 +74,7 @@ def test_emulator_matches_ap_fixed_headers_bit_for_bit(harness):
             tiny = np.finfo(np.float64).tiny
             sub = np.r_[0 : len(x) - 10 : 13, len(x) - 10 : len(x)]  # every 13th point (all gaps hit) and the extremes
             xj = np.where((x[sub] != 0) & (np.abs(x[sub]) < tiny), np.copysign(tiny, x[sub]), x[sub])
-            np.testing.assert_array_equal(np.asarray(quantize_codes(jnp.asarray(xj), t)), ref[sub], err_msg=str(t))
+            np.testing.assert_array_equal(np.asarray(_quantize_jit(jnp.asarray(xj), t)), ref[sub], err_msg=str(t))
 
 
 @needs_cpp

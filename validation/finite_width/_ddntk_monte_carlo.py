@@ -10,8 +10,9 @@ With ``g_{i;a} = Lambda grad_theta z_{i;a}`` (``z`` the last layer ``L``) the tw
   with each other, ``= sum lambda_{mu1 nu1} lambda_{mu2 nu2} lambda_{mu3 nu3} d2z_{i1}/dmu1 dmu2
   d2z_{i2}/dnu1 dmu3 dz_{i3}/dnu2 dz_{i4}/dnu3``; ``ddIIH_{1234} = ddIIH_{2143}``).
 
-Both are computed exactly per network by nested JVPs (``d^3 z`` along three tangents, ``d^2 z`` along two) and
-Hessian-vector products, for the first ``neurons`` neurons of layer ``L`` only; :func:`ddntk_blocks` returns the
+Both are computed exactly per network, for the first ``neurons`` neurons of layer ``L`` only: ``ddIH`` by nested
+JVPs (``d^3 z`` along three tangents, one per sorted triple of gradients: it is symmetric in them), ``ddIIH`` as the
+``Lambda``-weighted inner products of the Hessian-vector products ``Hess z_{i;a} g_{k;b}``; :func:`ddntk_blocks` returns the
 blocks and is checked against brute-force ``jax.hessian`` / ``jax.jacfwd`` on a tiny network in the tests.
 
 Moments (``n = n_{L-1}``, distinct neurons ``i != k``; every estimate is an array ``[a, b, c, d]`` over the inputs in
@@ -41,6 +42,7 @@ measured figures.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import jax
@@ -90,13 +92,14 @@ def ddntk_blocks(params, X, sig, neurons: int, lambda_W: float = 1.0, lambda_b: 
         ``ddII[i1, i2, i3, i4, a1, a2, a3, a4] = ddIIH`` of the module docstring.
     """
     s, m = neurons, X.shape[0]
+    # rows s.. of the last layer do not reach the kept outputs: every derivative along them vanishes, so they are
+    # dropped before differentiating (the metric depends on fan-ins only)
+    W_L, b_L = params[-1]
+    params = list(params[:-1]) + [(W_L[:s], b_L[:s])]
     lam = _metric(params, lambda_W, lambda_b)
 
     def f(p):  # (m*s,), index a * s + i
-        return mlp_forward(p, X, sig)[0][-1][:, :s].reshape(-1)
-
-    def d2(v1, v2):
-        return jax.jvp(lambda p: jax.jvp(f, (p,), (v1,))[1], (params,), (v2,))[1]
+        return mlp_forward(p, X, sig)[0][-1].reshape(-1)
 
     def d3(v1, v2, v3):
         return jax.jvp(lambda p: jax.jvp(lambda q: jax.jvp(f, (q,), (v1,))[1], (p,), (v2,))[1], (params,), (v3,))[1]
@@ -109,20 +112,20 @@ def ddntk_blocks(params, X, sig, neurons: int, lambda_W: float = 1.0, lambda_b: 
     def take(tree, k):
         return jax.tree_util.tree_map(lambda x: x[k], tree)
 
-    # ddI[k0, k1, k2, k3]
-    trip = jnp.stack(jnp.meshgrid(jnp.arange(M), jnp.arange(M), jnp.arange(M), indexing="ij"), -1).reshape(-1, 3)
-    dI = jax.lax.map(lambda t: d3(take(G, t[0]), take(G, t[1]), take(G, t[2])), trip)  # (M^3, M) = [k1k2k3, k0]
-    dI = dI.reshape(M, M, M, M).transpose(3, 0, 1, 2)
+    # ddI[k0, k1, k2, k3] = d^3 z_k0[g_k1, g_k2, g_k3] is symmetric in (k1, k2, k3): one third derivative per
+    # sorted triple (M(M+1)(M+2)/6 of them instead of M^3), then gathered into all M^3 orderings
+    sym = list(itertools.combinations_with_replacement(range(M), 3))
+    pos = {t: i for i, t in enumerate(sym)}
+    full = np.array([pos[tuple(sorted(t))] for t in itertools.product(range(M), repeat=3)])
+    vals = jax.lax.map(lambda t: d3(take(G, t[0]), take(G, t[1]), take(G, t[2])), jnp.asarray(np.array(sym)))
+    dI = vals[full].reshape(M, M, M, M).transpose(3, 0, 1, 2)  # [k1k2k3, k0] -> (k0, k1, k2, k3)
 
-    # w[k2, k4] = Lambda Hess_{k2} g_{k4}
+    # u[k4, k2] = Hess_{k2} g_{k4} (Hessian-vector products, params-shaped); then
+    # ddII[k1, k2, k3, k4] = d^2 z_k1[g_k3, Lambda u[k4, k2]] = <u[k3, k1], Lambda u[k4, k2]>: one contraction
     jac = jax.jacrev(f)
-
-    def hvp_all(k4):
-        return lam(jax.jvp(jac, (params,), (take(G, k4),))[1])  # pytree, leading axis k2
-
-    Wv = jax.lax.map(hvp_all, jnp.arange(M))  # leading axes (k4, k2)
-    dII = jax.lax.map(lambda t: d2(take(G, t[0]), take(take(Wv, t[2]), t[1])), trip)  # t = (k3, k2, k4) -> [., k1]
-    dII = dII.reshape(M, M, M, M).transpose(3, 1, 0, 2)  # (k1, k2, k3, k4)
+    U = jax.lax.map(lambda k: jax.tree_util.tree_leaves(jax.jvp(jac, (params,), (take(G, k),))[1]), jnp.arange(M))
+    scales = [sc for W, _ in params for sc in (lambda_W / W.shape[1], lambda_b)]
+    dII = sum(sc * jnp.einsum("cap,dbp->abcd", u.reshape(M, M, -1), u.reshape(M, M, -1)) for sc, u in zip(scales, U))
 
     def split(x):  # (k0..k3) with k = a * s + i -> (i0..i3, a0..a3)
         return x.reshape((m, s) * 4).transpose(1, 3, 5, 7, 0, 2, 4, 6)
@@ -150,13 +153,13 @@ def _summaries(key, X, spec: NTKEnsembleSpec, sig):
 
 
 def _bytes_per_network(spec: NTKEnsembleSpec, m: int, n0: int) -> int:
-    sizes = (n0,) + spec.widths
+    sizes = (n0,) + spec.widths[:-1] + (min(spec.neurons, spec.widths[-1]),)  # the last layer's kept rows only
     n_params = sum(sizes[l] * sizes[l + 1] + sizes[l + 1] for l in range(spec.depth))
     M = m * spec.neurons
     acts = m * sum(sizes)
-    # the M gradients, the M^2 Hessian-vector products, a few params-sized JVP tangents, and the nested-JVP
-    # residuals of the M-output forward pass, float64
-    return 8 * ((M * M + M + 8) * n_params + 16 * M * acts * (spec.depth + 1))
+    # the M gradients, the M^2 Hessian-vector products (and their contraction's operand), a few params-sized JVP
+    # tangents, and the nested-JVP residuals of the M-output forward pass, float64
+    return 8 * ((2 * M * M + M + 8) * n_params + 16 * M * acts * (spec.depth + 1))
 
 
 @dataclass(frozen=True)

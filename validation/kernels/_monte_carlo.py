@@ -303,10 +303,15 @@ def monte_carlo_kernels(
     run = _compiled(plan, activation, m)
     Xd = jnp.asarray(X, jdt)
     keys = jax.random.split(key, n_nets)
+    chunk = -(-n_nets // -(-n_nets // chunk))  # as many chunks, of balanced sizes (<= chunk)
     accG = accT = None
     for start in range(0, n_nets, chunk):
-        G, T = run(keys[start:start + chunk], Xd)
-        accG, accT = _merge(accG, G), _merge(accT, T)
+        kc = keys[start:start + chunk]
+        k = kc.shape[0]
+        if k < chunk:  # pad the last chunk (its extra networks are dropped): one compiled shape
+            kc = jnp.concatenate([kc, keys[: chunk - k]])
+        G, T = run(kc, Xd)
+        accG, accT = _merge(accG, np.asarray(G)[:k]), _merge(accT, np.asarray(T)[:k])
     return _result(accG, accT, plan, width, dtype, method, where)
 
 
