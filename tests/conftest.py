@@ -9,6 +9,14 @@ import sys
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=1").strip()
 
+# One BLAS/LAPACK thread per process: pytest-xdist runs a worker per core, and the LAPACK calls of jitted code (QR of
+# Haar-orthogonal weights, Cholesky, eigh: small matrices) ran up to 12x slower with OpenBLAS threads competing
+# across workers (64 QRs of 128x128 in two processes at once: 0.65 s each, 0.05 s with one thread). Read when
+# numpy/scipy load, so it must come before the first import of jax; an explicit setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+if "numpy" in sys.modules:  # a plugin loaded numpy first: the setting came too late
+    print("conftest: numpy was imported before OPENBLAS_NUM_THREADS was set", file=sys.stderr)
+
 import jax  # noqa: E402
 import pytest
 from hypothesis import HealthCheck, settings
