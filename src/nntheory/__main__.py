@@ -1,7 +1,5 @@
 """``python -m nntheory``: the same as the ``nntheory`` command."""
 
-import sys
+from nntheory.cli import console_main
 
-from nntheory.cli import main
-
-sys.exit(main())
+console_main()

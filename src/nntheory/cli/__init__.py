@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from nntheory._version import __version__
@@ -73,6 +74,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # also while parsing and importing, before a subcommand runs
         print("nntheory: interrupted.", file=sys.stderr)
         return 130
+
+
+def console_main() -> None:
+    """The ``nntheory`` command (and ``python -m nntheory``): :func:`main`, then exit with its code.
+
+    After an interrupt (exit code 130) the process ends at once, once its output is flushed: the interpreter's
+    shutdown would otherwise tear down JAX while computations dispatched ahead are still running, which could
+    crash the process (a segfault instead of exit code 130). Files are already complete or removed by then
+    (:func:`nntheory._io.atomic_write` cleans up before the interrupt reaches :func:`main`).
+    """
+    code = main()
+    if code == 130:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(130)
+    sys.exit(code)
 
 
 def _main(argv: list[str] | None) -> int:
