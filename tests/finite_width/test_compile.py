@@ -9,7 +9,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nntheory.numerics import QuadratureConfig, compile_expr, compile_recursion, half_range_rule
+from nntheory.numerics import compile_expr, compile_recursion, half_range_rule
 from nntheory.theory import activation, activation_function, finite_width_recursion, z
 from nntheory.theory._gaussian import GaussianExpectation
 

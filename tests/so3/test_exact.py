@@ -1,7 +1,6 @@
 """Exact coupling coefficients: sympy agreement, closed forms, symmetries, rounding, bad input."""
 
 import itertools
-import math
 from fractions import Fraction
 
 import mpmath

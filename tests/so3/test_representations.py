@@ -15,7 +15,7 @@ from nntheory.errors import SpinError
 from nntheory.numerics import (cg_blocks, real_spherical_harmonics, tensor_product, wigner_D_matrix, wigner_D_real_matrix,
                                wigner_d_half_pi, wigner_d_matrix)
 from nntheory.testing import Rotation, assert_equivariant, irreps, rotations, spins
-from nntheory.theory import (clebsch_gordan_tensor, real_basis_change, rotation_matrix, spherical_harmonics, wigner_D,
+from nntheory.theory import (clebsch_gordan_tensor, real_basis_change, rotation_matrix, spherical_harmonics,
                              wigner_D_real, wigner_small_d)
 
 XYZ = sympy.symbols("x y z", real=True)
