@@ -288,7 +288,7 @@ def test_cli_ntk_statistics_two_inputs(cli):
 @pytest.mark.parametrize("extra,needle", [
     (("--statistics", "K,Thetta"), "--statistics: unknown statistic 'Thetta'; known statistics: K, K1, V, Theta"),
     (("--statistics", "K,U", "--activation", "relu"), "--statistics: R, S, T, U (the ddNTK) need a smooth activation"),
-    (("--init", "orthogonal", "--statistics", "K,R"), "--init orthogonal: statistic R (the ddNTK R, S, T, U) is not derived"),
+    (("--init", "orthogonal", "--depth", "3", "--widths", "8,16"), "--widths: --init orthogonal assumes square hidden layers"),
     (("--init", "gausian"), "--init: unknown value 'gausian'"),
 ])
 def test_cli_refuses_bad_statistics_and_init(cli, extra, needle):

@@ -1,4 +1,4 @@
-"""Orthogonal initialisation: the 1/n recursions of V, K1, Theta1, D, F, A, B, P, Q (``init="orthogonal"``).
+"""Orthogonal initialisation: the 1/n recursions of V, K1, Theta1, D, F, A, B, P, Q, R, S, T, U (``init="orthogonal"``).
 
 References, none from the code under test: (i) exact laws of linear networks with orthogonal hidden layers
 (``z^(L) = M z^(1)``, ``M`` a multiple of a Haar rotation: ``z^(L)`` exactly Gaussian, ``H^(L)`` the identity times a
@@ -18,8 +18,9 @@ import sympy
 from nntheory.errors import SpecError
 from nntheory.numerics import compile_recursion
 from nntheory.theory import activation
-from nntheory.theory.finite_width._ntk import _ntk_updates, ntk_recursion
+from nntheory.theory.finite_width._ntk import _ntk_updates, ddntk_moments, ntk_recursion
 from nntheory.theory.finite_width._recursions import finite_width_recursion
+from nntheory.validation.finite_width._ddntk_monte_carlo import DDNTK_MOMENTS, ddntk_width_sweep
 from nntheory.validation.finite_width._ntk_monte_carlo import NTKEnsembleSpec, dntk_moments_from_pq, ntk_width_sweep
 
 x2, lam_b, lam_W, C_W = sympy.symbols("x2 lambda_b lambda_W C_W", positive=True)
@@ -126,9 +127,10 @@ def test_orthogonal_updates_respect_tensor_symmetries():
 
 def test_only_V_F_B_get_weingarten_terms():
     # two-weight means (K, K1, Theta, Theta1) and the tensors whose crossed pairings carry a cross-neuron object
-    # (D, A, P, Q) have the Gaussian form at r = 1; V, F, B do not
+    # (D, A, P, Q and the ddNTK R, S, T, U) have the Gaussian form at r = 1; V, F, B do not
     act = activation("tanh")
-    o, g = ntk_recursion(act, 1, dntk=True, init=ORTHO), ntk_recursion(act, 1, dntk=True)
+    o, g = ntk_recursion(act, 1, ddntk=True, init=ORTHO), ntk_recursion(act, 1, ddntk=True)
+    assert set("RSTU") <= set(o.names)
     for name in o.names:
         diff = sympy.simplify(o.update(name) - g.update(name).xreplace({g.ratio: 1}))
         assert (diff == 0) == (name not in ("V", "F", "B")), (name, diff)
@@ -141,8 +143,8 @@ def test_bad_init_and_refusals():
             ntk_recursion(act, 1, init=bad)
         with pytest.raises(SpecError, match="init"):
             finite_width_recursion(act, 1, init=bad)
-    with pytest.raises(SpecError, match="ddNTK.*not derived for orthogonal"):
-        ntk_recursion(act, 1, ddntk=True, init=ORTHO)
+    with pytest.raises(SpecError, match="ddNTK tensors R, S, T, U need sigma''"):
+        ntk_recursion(activation("relu"), 1, ddntk=True, init=ORTHO)
     with pytest.raises(SpecError, match="square hidden layers"):
         finite_width_recursion(activation("relu"), 1, init=ORTHO).iterate(3, [[1]], C_W=2, C_b=0, widths=[8, 16])
     assert ntk_recursion(act, 1, init=ORTHO) is ntk_recursion(act, 1, False, False, ORTHO)  # cached
@@ -164,7 +166,7 @@ def test_cli_orthogonal(cli):
             assert row[stat] == pytest.approx(ref, rel=1e-13, abs=1e-13)
 
 
-# bad CLI input (--init ortho, --init orthogonal --statistics R, unequal --widths): tests/test_bad_input.py
+# bad CLI input (--init ortho, --init orthogonal with unequal --widths or --order): tests/test_bad_input.py
 
 
 # --------------------------------------------------------------------------- Monte Carlo (Haar-orthogonal weights)
@@ -224,6 +226,36 @@ def test_monte_carlo_tanh_off_critical_deeper_two_inputs():
     # tanh at C_W = 1.5, C_b = 0.1, L = 4, two inputs, widths 32, 64 x 200 networks, dNTK included (at L = 5 with
     # 500 networks x 32, 64, 128: every |z| <= 2.4; Gaussian off by 230 SE in B, 21 in F, 18 in the dNTK)
     _check("tanh", 2, 4, 1.5, 0.1, (32, 64), 200, 33, ("Theta1", "A", "B", "D", "F"), {"B": 30})
+
+
+def _ddntk_check(L, n_nets, seed, control):
+    """Orthogonal ddNTK moments at depth ``L`` (tanh at criticality, one input) against a Haar width sweep."""
+    act = activation("tanh")
+    th = {}
+    for init in (ORTHO, "gaussian"):
+        out = compile_recursion(ntk_recursion(act, 1, ddntk=True, init=init))(np.array([[1.0]]), depth=L, C_W=1.0, C_b=0.0)
+        th[init] = ddntk_moments(*(float(np.asarray(out[k])[-1].ravel()[0]) for k in "RSTU"))
+    sw = ddntk_width_sweep(NTKEnsembleSpec(act, L, 32, 1.0, 0.0, init=ORTHO, neurons=4, dntk=False), (32, 64, 128),
+                           np.array([[1.0]]), key=jax.random.PRNGKey(seed), n_nets=n_nets)
+    for k in DDNTK_MOMENTS:
+        b, se = (float(np.asarray(x).ravel()[0]) for x in (sw.intercept[k], sw.stderr[k]))
+        assert se < 0.05 * abs(th[ORTHO][k]), (k, se)  # power: a 20% error would be >= 4 SE
+        assert abs(b - th[ORTHO][k]) < 4 * se, (k, b, se, th[ORTHO][k])
+        if k in control:  # negative control: the Gaussian recursion on the same orthogonal ensembles
+            assert abs(b - th["gaussian"][k]) > control[k] * se, (k, b, se, th["gaussian"][k])
+
+
+def test_ddntk_fresh_terms_depth2():
+    # layer 2 is the first Haar layer and carries nothing (layer 1 is Gaussian with a deterministic NTK): no Weingarten
+    # term at 1/n means the Gaussian fresh terms. 400 networks x 32, 64, 128: every moment within 1.8 SE, ~2% SE
+    _ddntk_check(2, 400, 11, {})
+
+
+@pytest.mark.slow
+def test_ddntk_carried_terms_depth3():
+    # layer 3 carries the orthogonal B, F, P, Q of layer 2. 640 networks x 32, 64, 128: every moment within 1.0 SE,
+    # while the Gaussian recursion is off by 9 SE (ddIH), 22 SE (ddIIH_iikk), 10 SE (ikik), 15 SE (iiii)
+    _ddntk_check(3, 640, 12, {"ddI_iikk": 6, "ddII_iikk": 12, "ddII_ikik": 6, "ddII_iiii": 8})
 
 
 # --------------------------------------------------------------------------- depth saturation (acceptance 3)

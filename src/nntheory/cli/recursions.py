@@ -30,7 +30,7 @@ INITS_NOT_YET = ()
 #: what --init orthogonal assumes (recorded in the JSON settings)
 ORTHOGONAL_ASSUMPTIONS = ("W^(1) ~ N(0, C_W/n_0) (Gaussian first layer); W^(l) = sqrt(C_W) O, O Haar-orthogonal, for l >= 2: "
                           "square hidden layers n_1 = .. = n_L assumed (r = 1); order 1/n with the O(n) Weingarten "
-                          "terms; the ddNTK R, S, T, U are not derived for orthogonal weights")
+                          "terms (none for D, A, Theta1, P, Q, R, S, T, U: their Gaussian updates on the orthogonal statistics)")
 NTK_CONVENTIONS = ("NTK sector (n = n_{l-1}, dH = H - E[H]): E[H_ij;ab] = d_ij (Theta + Theta1/n); "
                    "E[dH_i1i2;a1a2 z_i3;a3 z_i4;a4] = (d12 d34 D[a1][a2][a3][a4] + d13 d24 F[a1][a3][a2][a4] "
                    "+ d14 d23 F[a1][a4][a2][a3])/n; E[dH_i1i2;a1a2 dH_i3i4;a3a4] = (d12 d34 A[a1][a2][a3][a4] "
@@ -75,7 +75,7 @@ def add_arguments(r) -> None:
                         "R, S, T, U the ddNTK means (PDLT ch. 11; smooth activations; adds ddNTK_moments)")
     r.add_argument("--init", default="gaussian",
                    help="weight initialisation: gaussian (default) or orthogonal (Gaussian first layer, then sqrt(C_W) O "
-                        "with O Haar-orthogonal; square hidden layers assumed; every statistic but R, S, T, U)")
+                        "with O Haar-orthogonal; square hidden layers assumed; every statistic)")
     r.add_argument("--format", choices=("json", "table"), default="json")
 
 
@@ -142,13 +142,9 @@ def _init(args) -> str:
     return init
 
 
-def _check_orthogonal(args, names) -> None:
-    """What ``--init orthogonal`` cannot do: the ddNTK, the diagram ``--order`` predictions (unequal ``--widths``: in
+def _check_orthogonal(args) -> None:
+    """What ``--init orthogonal`` cannot do: the diagram ``--order`` predictions (unequal ``--widths``: in
     :func:`run`, once they are parsed)."""
-    dd = [n for n in (names or ()) if n in DDNTK]
-    if dd:
-        raise SpecError(f"--init orthogonal: statistic {dd[0]} (the ddNTK R, S, T, U) is not derived for orthogonal "
-                        "weights; drop it from --statistics or use --init gaussian.")
     if args.order is not None or args.width is not None:
         raise SpecError("--init orthogonal: not supported with --order/--width (the diagram predictions are for "
                         "Gaussian weights); use --statistics or --init gaussian.")
@@ -165,7 +161,7 @@ def run(args) -> int:
     names = _statistics(args)
     init = _init(args)
     if init == "orthogonal":
-        _check_orthogonal(args, names)
+        _check_orthogonal(args)
     act = activation(args.activation)
     C_W, C_b, crit = hyperparameters(args, act)
     lam_b = number(args.lambda_b, "lambda-b", nonnegative=True)
