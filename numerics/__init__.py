@@ -12,6 +12,8 @@ from nntheory.numerics._quadrature import half_range_rule as half_range_rule
 from nntheory.numerics.finite_width import CompiledRecursion as CompiledRecursion
 from nntheory.numerics.finite_width import FiniteWidthPredictions as FiniteWidthPredictions
 from nntheory.numerics.finite_width import finite_width_predictions as finite_width_predictions
+from nntheory.numerics.finite_width import TrainedMeanPrediction as TrainedMeanPrediction
+from nntheory.numerics.finite_width import trained_mean_prediction as trained_mean_prediction
 from nntheory.numerics._inputs import gram_matrix as gram_matrix
 from nntheory.numerics._inputs import input_vectors as input_vectors
 from nntheory.numerics._compile import require_float64 as require_float64
@@ -90,6 +92,7 @@ __all__ = [
     "QuantizedMLP",
     "QuantizedTheory",
     "SecondOrderNODE",
+    "TrainedMeanPrediction",
     "activation_table",
     "cg_blocks",
     "cg_table",
@@ -129,6 +132,7 @@ __all__ = [
     "sh_table",
     "table_bytes",
     "tensor_product",
+    "trained_mean_prediction",
     "weight_error_moments",
     "wigner_D_matrix",
     "wigner_D_real_matrix",

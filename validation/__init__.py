@@ -15,6 +15,9 @@ from nntheory.validation.finite_width import NTKSweep as NTKSweep
 from nntheory.validation.finite_width import NTKStepChange as NTKStepChange
 from nntheory.validation.finite_width import ntk_step_change as ntk_step_change
 from nntheory.validation.finite_width import ntk_step_prediction as ntk_step_prediction
+from nntheory.validation.finite_width import TRAINED_PARTS as TRAINED_PARTS
+from nntheory.validation.finite_width import TrainedEnsembleMean as TrainedEnsembleMean
+from nntheory.validation.finite_width import trained_ensemble_mean as trained_ensemble_mean
 from nntheory.validation.finite_width import DDNTKEnsemble as DDNTKEnsemble
 from nntheory.validation.finite_width import DDNTKSweep as DDNTKSweep
 from nntheory.validation.finite_width import DDNTK_MOMENTS as DDNTK_MOMENTS
@@ -96,8 +99,10 @@ __all__ = [
     "NodeComparison",
     "QATResult",
     "QuantizedEnsemble",
+    "TRAINED_PARTS",
     "TrainedConvSpec",
     "TrainedEnsemble",
+    "TrainedEnsembleMean",
     "TrainedMLPSpec",
     "TrainingResult",
     "check_main_job",
@@ -136,6 +141,7 @@ __all__ = [
     "theory_statistics",
     "train_ensemble",
     "train_qat",
+    "trained_ensemble_mean",
     "trained_spec",
     "validate_equivariance",
     "validate_nnlo",

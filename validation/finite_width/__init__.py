@@ -53,6 +53,9 @@ from nntheory.validation.finite_width._nnlo import validate_nnlo as validate_nnl
 from nntheory.validation.finite_width._ntk_training import NTKStepChange as NTKStepChange
 from nntheory.validation.finite_width._ntk_training import ntk_step_change as ntk_step_change
 from nntheory.validation.finite_width._ntk_training import ntk_step_prediction as ntk_step_prediction
+from nntheory.validation.finite_width._ntk_training import TRAINED_PARTS as TRAINED_PARTS
+from nntheory.validation.finite_width._ntk_training import TrainedEnsembleMean as TrainedEnsembleMean
+from nntheory.validation.finite_width._ntk_training import trained_ensemble_mean as trained_ensemble_mean
 
 __all__ = [
     "Comparison",
@@ -73,6 +76,8 @@ __all__ = [
     "NTKStepChange",
     "NTKSweep",
     "NTK_VALIDATE_STATISTICS",
+    "TRAINED_PARTS",
+    "TrainedEnsembleMean",
     "check_main_job",
     "compare_width_sweep",
     "ddntk_blocks",
@@ -92,6 +97,7 @@ __all__ = [
     "sample_ensemble",
     "sample_ntk_ensemble",
     "theory_statistics",
+    "trained_ensemble_mean",
     "validate_nnlo",
     "validate_ntk",
     "write_ntk_saturation",

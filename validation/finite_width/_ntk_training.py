@@ -41,19 +41,12 @@ input pairs), divided by ``eta``; means over networks with standard errors ``std
 independent). The width sweep multiplies by ``n`` and fits ``n E[Delta H_ii] / eta = c0 + c1 / n`` (weighted least
 squares, :func:`~nntheory.validation._estimators.fit_intercept`); ``c0`` is compared with the prediction.
 
-**What the 1/n correction of the trained ensemble mean needs** (issue 19, 4(b); not built here). PDLT ch. 11 and
-∞: for MSE trained to convergence (or ``T`` steps at finite ``eta``), the mean output at a test input
-``beta`` is ``m_beta = sum_{a1,a2} Theta_{beta a1} Theta~^{a1 a2} y_{a2}`` at leading order; its ``1/n`` correction
-needs, on the joint set of training and test inputs: (i) the NLO NTK mean ``Theta1`` (exists); (ii) the NTK
-variance ``A, B`` and the NTK-preactivation cross-correlation ``D, F`` (exist), because the random NTK enters the
-inverse ``Theta~`` nonlinearly and correlates with ``z``; (iii) the dNTK ``P, Q`` (exist), which move the NTK during
-training as measured here; (iv) the ddNTK ``R, S, T, U`` (exist: ``ntk_recursion(..., ddntk=True)``), which
-enter at the same ``1/n`` through the second-order change of ``H`` and the ``eta^2 dH.dH``-type terms; and the
-preactivation four-point vertex ``V`` and ``K1`` (exist) for the ``z``-fluctuations. With all of them for several
-inputs the correction is a finite algebraic (at finite ``T``: matrix-power) combination of these tensors; the
-closed form of PDLT ch. ∞ for that combination is the part that still has to be written and checked. Its check trains
-ensembles to convergence; the effect is ``O(1/n)`` on an ``O(1)`` network-to-network spread, so (a rough
-estimate, not measured) ``N >~ (4 n / c)^2`` networks per width resolve a correction ``c/n`` at 4 standard errors.
+**The trained ensemble's mean at 1/n** (issue 19, 4(b)): :func:`trained_ensemble_mean` trains ensembles ``T`` steps and
+compares the ``1/n`` correction of their mean prediction, part by part, with
+:func:`~nntheory.numerics.finite_width._training.trained_mean_prediction` (the Taylor map of the training dynamics to
+order ``1/n`` and its expectation from ``Theta1``, ``A, B``, ``P, Q`` and ``R, S, T, U``). The dNTK fluctuates at
+``O(1/n)`` (a sum of ``n`` mean-zero terms of size ``n^-3/2``), so products of two dNTKs and ``E[dH dH]`` are
+``O(1/n^2)`` and do not enter; ``D, F`` enter the variance of the prediction, not its mean.
 """
 
 from __future__ import annotations
@@ -71,7 +64,7 @@ from nntheory.theory import Activation
 from nntheory.validation._estimators import Estimate, fit_intercept
 from nntheory.validation._networks import activation_fns, mlp_forward, pdlt_mlp_params
 
-__all__ = ["NTKStepChange", "ntk_step_change", "ntk_step_prediction"]
+__all__ = ["NTKStepChange", "TrainedEnsembleMean", "ntk_step_change", "ntk_step_prediction", "trained_ensemble_mean"]
 
 _MAX_BYTES = 2 * 2**30  # working memory allowed per compiled chunk
 
@@ -275,3 +268,243 @@ def ntk_step_change(act: Activation, inputs: np.ndarray, targets: np.ndarray, *,
     return NTKStepChange(eta=float(eta), widths=widths, n_out=n_out, n_nets=n_nets, diag=stack["diag"],
                          offdiag=stack["off"], plus=stack["plus"], minus=stack["minus"],
                          prediction=scaled[None] / ns, scaled_prediction=scaled, extrapolated=extrap)
+
+
+# --------------------------------------------------------------------------- the trained ensemble's mean at 1/n
+
+
+#: the measured parts of the 1/n correction (module docstring of :mod:`nntheory.numerics.finite_width._training`)
+TRAINED_PARTS = ("first order", "NTK variance", "moving NTK", "trained")
+
+
+@dataclass(frozen=True)
+class TrainedEnsembleMean:
+    """Measured ``1/n`` parts of the mean prediction of trained ensembles against :func:`trained_mean_prediction`.
+
+    Per network (a pair: the network and its sign-flipped twin; ``H0`` its empirical output NTK on all inputs,
+    ``lin(H)`` the prediction of the model linearised with NTK ``H`` from ``z0 = 0``, ``Theta`` the infinite-width NTK,
+    ``Lmat = d lin / dH`` at ``Theta``):
+
+    * ``"first order"`` = ``Lmat . (H0 - Theta)``: mean ``Theta1 / n`` part; noise ``O(1/sqrt n)``, the weakest test;
+    * ``"NTK variance"`` = ``lin(H0) - lin(Theta) - Lmat . (H0 - Theta)``: mean ``(A, B) / n`` part; noise ``O(1/n)``;
+    * ``"moving NTK"`` = trained - ``lin(H0)`` (the pair mean of the linearised model is exactly ``lin(H0)``): mean
+      ``(P, Q, R, S, T, U) / n`` part; noise ``O(1/n)``;
+    * ``"trained"`` = trained - ``m0``: their sum, the whole ``1/n`` correction.
+
+    ``means[part]``: per-width :class:`Estimate` of arrays ``(len(widths), n_inputs, n_out)``; ``c1[part]``: the
+    intercept of ``n * mean`` fitted linearly in ``1/n`` (weighted least squares) with its standard error;
+    ``predicted[part]``: the theory's ``1/n`` coefficient; ``z()`` the standardized differences.
+    """
+
+    widths: tuple[int, ...]
+    n_nets: int
+    prediction: object
+    means: dict
+    c1: dict
+    predicted: dict
+
+    def z(self) -> dict:
+        """``(c1 - predicted) / se`` per part, arrays ``(n_inputs, n_out)``."""
+        return {k: (self.c1[k].value - self.predicted[k]) / self.c1[k].stderr for k in TRAINED_PARTS}
+
+    def rows(self) -> list[dict]:
+        """One row per part, input and output: theory, measured intercept, its standard error, ``z``, and the power
+        (``se / |theory|``: above 0.25 the check cannot resolve a 100% error at 4 SE, and the row says so)."""
+        z = self.z()
+        out = []
+        for k in TRAINED_PARTS:
+            for a, i in np.ndindex(self.predicted[k].shape):
+                th, se = float(self.predicted[k][a, i]), float(self.c1[k].stderr[a, i])
+                out.append({"part": k, "input": a, "output": i, "theory": th, "measured": float(self.c1[k].value[a, i]),
+                            "stderr": se, "z": float(z[k][a, i]),
+                            "resolved": bool(se < 0.25 * abs(th))})
+        return out
+
+    def table(self) -> str:
+        """Plain-text table of :meth:`rows` (``m0`` per input and output first)."""
+        p = self.prediction
+        lines = [f"widths {list(self.widths)}, {self.n_nets} network pairs per width; {p.steps} steps of eta={p.eta:.4g}; "
+                 f"inputs 0..{p.n_train - 1} trained on; n (E[z_T] - m0) extrapolated in 1/n:",
+                 "m0 (infinite width): " + "; ".join(f"input {a} output {i}: {p.m0[a, i]:+.6g}"
+                                                    for a, i in np.ndindex(p.m0.shape)),
+                 f"{'part':>13} {'in':>3} {'out':>3} {'theory':>12} {'measured':>12} {'stderr':>10} {'z':>7}  power"]
+        for r in self.rows():
+            lines.append(f"{r['part']:>13} {r['input']:>3} {r['output']:>3} {r['theory']:>+12.5g} {r['measured']:>+12.5g} "
+                         f"{r['stderr']:>10.3g} {r['z']:>+7.2f}  {'ok' if r['resolved'] else 'too little (se > |theory|/4)'}")
+        return "\n".join(lines)
+
+    def plot_png(self) -> bytes:
+        """One panel per part: ``n (mean - m0)`` per width against ``1/n`` (error bars), the fitted intercept and the
+        theory's ``1/n`` coefficient, at every test input (inputs from ``n_train`` on; the training inputs if none).
+
+        Returns:
+            PNG bytes.
+        """
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        p = self.prediction
+        m = p.m0.shape[0]
+        shown = list(range(p.n_train, m)) or list(range(m))
+        fig, axes = plt.subplots(1, len(TRAINED_PARTS), figsize=(4 * len(TRAINED_PARTS), 3.6))
+        x = 1.0 / np.asarray(self.widths, dtype=float)
+        for ax, k in zip(axes, TRAINED_PARTS):
+            for c, (a, i) in enumerate((a, i) for a in shown for i in range(p.m0.shape[1])):
+                y = np.asarray(self.widths) * self.means[k].value[:, a, i]
+                e = np.asarray(self.widths) * self.means[k].stderr[:, a, i]
+                ax.errorbar(x, y, yerr=e, fmt="o", ms=4, capsize=3, color=f"C{c}", label=f"input {a}, output {i}")
+                ax.errorbar([0.0], [self.c1[k].value[a, i]], yerr=[self.c1[k].stderr[a, i]], fmt="s", ms=4, capsize=3,
+                            color=f"C{c}", mfc="none")
+                ax.plot([0.0], [self.predicted[k][a, i]], "*", ms=10, color=f"C{c}")
+            ax.set_title(f"{k} (* theory, open: fit)", fontsize=9)
+            ax.set_xlabel("1/n")
+            ax.axhline(0.0, color="k", lw=0.5)
+        axes[0].set_ylabel("n (E[z_T] - m0) part")
+        axes[0].legend(fontsize=7)
+        fig.suptitle(f"trained ensembles vs the 1/n theory: {p.steps} steps, eta={p.eta:.4g}", fontsize=10)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90)
+        plt.close(fig)
+        return buf.getvalue()
+
+
+def _trained_pair(key, X, Y, mask, sizes, sig, C_W, C_b, lambda_W, lambda_b, eta, steps):
+    """One initialisation and its sign-flipped twin (last layer negated), each trained ``steps`` GD steps: the pair
+    mean of the trained predictions ``(m, n_out)`` and the empirical output NTK flattened as ``I = i * m + a``."""
+    params = pdlt_mlp_params(key, sizes, C_W, C_b, X.dtype)
+    flipped = params[:-1] + [(-params[-1][0], -params[-1][1])]
+    s, m = sizes[-1], X.shape[0]
+
+    def f(p):
+        return mlp_forward(p, X, sig)[0][-1]  # (m, n_out)
+
+    def loss(p):
+        return 0.5 * jnp.sum(mask * (f(p) - Y) ** 2)
+
+    def gd(p, _):
+        g = jax.grad(loss)(p)
+        return [(W - eta * lambda_W / W.shape[1] * gW, b - eta * lambda_b * gb) for (W, b), (gW, gb) in zip(p, g)], None
+
+    def trained(p):
+        return f(jax.lax.scan(gd, p, None, length=steps)[0])
+
+    H = _ntk(params, X, sig, lambda_W, lambda_b)  # (s, s, m, m); the twin has the same NTK
+    return 0.5 * (trained(params) + trained(flipped)), H.transpose(0, 2, 1, 3).reshape(s * m, s * m)
+
+
+def trained_ensemble_mean(act: Activation, inputs: np.ndarray, targets: np.ndarray, *, n_train: int, depth: int,
+                          widths, n_out: int, C_W: float, C_b: float, eta: float, steps: int, key: jax.Array,
+                          n_nets: int, lambda_W: float = 1.0, lambda_b: float = 1.0,
+                          chunk: int = 128) -> TrainedEnsembleMean:
+    """Train ensembles ``steps`` steps of full-batch MSE gradient descent and compare the ``1/n`` correction of their
+    mean prediction, part by part, with :func:`~nntheory.numerics.finite_width._training.trained_mean_prediction`.
+
+    Each network is trained together with its sign-flipped twin (last layer negated). The expectation of the
+    prediction is odd in the targets (flipping the last layer maps training on ``y`` to training on ``-y``), and the
+    pair mean keeps exactly that odd part: the initial function, the dominant noise, drops out. The parts and their
+    noise are listed in :class:`TrainedEnsembleMean`. Accuracy: ``O(1/n^2)`` per width, removed by the fit in ``1/n``
+    (its chi-squared is not reported; at least three widths let the standard errors show a bad fit).
+
+    Args:
+        act: a smooth activation.
+        inputs: ``(n_inputs, n_0)``; the first ``n_train`` rows are trained on.
+        targets: ``(n_train, n_out)``.
+        n_train, depth, n_out, C_W, C_b, eta, steps, lambda_W, lambda_b: as for the prediction.
+        widths: hidden widths of the sweep (at least two, distinct).
+        key: JAX random key; width ``w`` uses ``jax.random.fold_in(key, w)``.
+        n_nets: network pairs per width (``>= 2``).
+        chunk: pairs per compiled batch.
+
+    Returns:
+        :class:`TrainedEnsembleMean`.
+
+    Raises:
+        SpecError: an argument out of range (named), float32 JAX, a chunk over 2 GiB of working memory, a non-finite
+            prediction (a learning rate too large: training diverged).
+    """
+    from nntheory.numerics.finite_width._training import _dynamics, trained_mean_prediction
+
+    where = "trained_ensemble_mean"
+    require_float64(where)
+    check_int(n_nets, "n_nets", lo=2, where=where)
+    check_int(chunk, "chunk", lo=1, where=where)
+    widths = tuple(widths)
+    if len(widths) < 2 or len(set(widths)) != len(widths):
+        raise SpecError(f"{where}: widths must be at least two distinct widths, got {widths}.")
+    for w in widths:
+        check_int(w, "widths", lo=2, hi=100_000, where=where)
+    pred = trained_mean_prediction(act, inputs, targets, n_train=n_train, depth=depth, n_out=n_out, C_W=C_W, C_b=C_b,
+                                   eta=eta, steps=steps, lambda_W=lambda_W, lambda_b=lambda_b)
+    X = jnp.asarray(inputs, dtype=jnp.float64)
+    m, n0 = X.shape
+    s = n_out
+    Yfull = np.zeros((m, s))
+    Yfull[:n_train] = np.asarray(targets, dtype=float)
+    mask = np.zeros((m, s))
+    mask[:n_train] = 1.0
+    # the linearised model in the theory's flattened layout I = i * m + a
+    F = _dynamics(float(eta), int(steps), jnp.asarray(Yfull.T.ravel()), jnp.asarray(mask.T.ravel()))
+    N = s * m
+    zN, S0, D0 = jnp.zeros(N), jnp.zeros((N,) * 3), jnp.zeros((N,) * 4)
+
+    def lin(H):
+        return F(zN, H, S0, D0, D0)
+
+    theta = jnp.asarray(np.kron(np.eye(s), pred.theta))
+    m0 = lin(theta)
+    Lmat = jax.jacrev(lin)(theta)  # (N, N, N)
+    lin_batch = jax.jit(jax.vmap(lin))
+
+    def to_grid(v):  # (..., N) flattened i * m + a -> (..., m, n_out)
+        v = np.asarray(v)
+        return np.swapaxes(v.reshape(v.shape[:-1] + (s, m)), -1, -2)
+
+    Yj, maskj = jnp.asarray(Yfull), jnp.asarray(mask)
+    sig, _ = activation_fns(act)
+    chunk = min(chunk, n_nets)
+    rows = {k: [] for k in TRAINED_PARTS}
+    for n in widths:
+        sizes = (n0,) + (n,) * (depth - 1) + (n_out,)
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        per = 8 * (12 * n_params + 2 * n_out * m * n_params)  # params, grads, twins; the Jacobian
+        if per * chunk > _MAX_BYTES:
+            fit = _MAX_BYTES // per
+            raise SpecError(f"{where}: chunk={chunk} network pairs of width {n} need about {per * chunk / 2**30:.2f} GiB, "
+                            "over the 2 GiB allowed; pass " + (f"chunk <= {fit}." if fit >= 1 else "a smaller width."))
+        run = jax.jit(jax.vmap(lambda k, sizes=sizes: _trained_pair(k, X, Yj, maskj, sizes, sig, C_W, C_b, lambda_W,
+                                                                     lambda_b, eta, steps)))
+        keys = jax.random.split(jax.random.fold_in(key, n), n_nets)
+        tr, hs = [], []
+        for start in range(0, n_nets, chunk):
+            kc = keys[start:start + chunk]
+            if kc.shape[0] < chunk:
+                kc = jnp.concatenate([kc, keys[: chunk - kc.shape[0]]])
+            t, H = run(kc)
+            keep = min(chunk, n_nets - start)
+            tr.append(np.asarray(t)[:keep])
+            hs.append(np.asarray(H)[:keep])
+        t, H = np.concatenate(tr), np.concatenate(hs)
+        zl = np.asarray(lin_batch(jnp.asarray(H)))
+        first = np.einsum("oIJ,nIJ->no", np.asarray(Lmat), H - np.asarray(theta)[None])
+        parts = {"first order": first, "NTK variance": zl - np.asarray(m0)[None] - first,
+                 "moving NTK": t - to_grid(zl), "trained": t - to_grid(m0)[None]}
+        for name in ("first order", "NTK variance"):
+            parts[name] = to_grid(parts[name])
+        for name, arr in parts.items():
+            if not np.all(np.isfinite(arr)):
+                raise SpecError(f"{where}: non-finite predictions at width {n}: training diverged; lower eta.")
+            rows[name].append(_mean(arr))
+    means = {k: Estimate(np.stack([e.value for e in v]), np.stack([e.stderr for e in v])) for k, v in rows.items()}
+    ns = np.asarray(widths, dtype=float)[:, None, None]
+    c1 = {}
+    for name in TRAINED_PARTS:
+        b0, se0, _ = fit_intercept(1.0 / ns, ns * means[name].value, ns * means[name].stderr)
+        c1[name] = Estimate(b0, se0)
+    predicted = {"first order": pred.parts["Theta1"], "NTK variance": pred.parts["NTK variance"],
+                 "moving NTK": pred.moving, "trained": pred.m1}
+    return TrainedEnsembleMean(widths=widths, n_nets=n_nets, prediction=pred, means=means, c1=c1, predicted=predicted)

@@ -3,7 +3,10 @@
 ``--init orthogonal`` compares the orthogonal recursions with ensembles of Haar-orthogonal networks (Gaussian first
 layer, square layers after it). ``--saturation-depth L`` runs the
 depth study instead: :func:`~nntheory.validation.finite_width._ntk_saturation.ntk_saturation`, Gaussian vs orthogonal,
-theory to depth ``L`` with Monte Carlo points, written as ``ntk-saturation.{png,csv,json}``.
+theory to depth ``L`` with Monte Carlo points, written as ``ntk-saturation.{png,csv,json}``. ``--trained`` trains
+ensembles instead and compares the ``1/n`` correction of their mean prediction with
+:func:`~nntheory.numerics.finite_width._training.trained_mean_prediction`
+(:func:`~nntheory.validation.finite_width._ntk_training.trained_ensemble_mean`).
 """
 
 from __future__ import annotations
@@ -133,10 +136,84 @@ def run_saturation_job(args, L: int) -> int:
     return 0
 
 
+#: the trained-ensemble study's defaults: tanh at criticality, two outputs, trained on input 0 of two
+TRAINED_DEFAULTS = {"activation": "tanh", "depth": 3, "widths": (32, 64, 128), "n_nets": 1000, "steps": 10,
+                    "targets": ((0.5, -0.3),), "eta_times_theta": 0.5}
+
+
+def run_trained_job(args) -> int:
+    """``--trained``: the trained ensemble's mean prediction at order ``1/n`` vs training real networks."""
+    import jax
+    import numpy as np
+
+    from nntheory._version import __version__
+    from nntheory.cli._args import integer
+    from nntheory.numerics.finite_width._training import _compiled
+    from nntheory.theory import activation, criticality
+    from nntheory.validation.finite_width import main_job_inputs
+    from nntheory.validation.finite_width._ntk_training import trained_ensemble_mean
+
+    for opt, val in (("--arch", args.arch), ("--statistics", args.statistics), ("--inputs", args.inputs),
+                     ("--saturation-depth", args.saturation_depth)):
+        if val is not None:
+            raise SpecError(f"{opt}: not used with --trained (two inputs, the first trained on; two outputs).")
+    if args.full:
+        raise SpecError("--full: only for the main job (validate finite-width), not 'validate ntk'.")
+    if args.init not in (None, "gaussian"):
+        raise SpecError(f"--init: --trained is for Gaussian weights (init gaussian), got {args.init!r}.")
+    names = args.activation or [TRAINED_DEFAULTS["activation"]]
+    if len(names) != 1:
+        raise SpecError("--activation: --trained takes one activation.")
+    act = activation(names[0])
+    if not act.is_smooth:
+        raise SpecError(f"--activation: {act.name} has kinks; the dNTK and ddNTK need a smooth activation "
+                        "(tanh, erf, gelu, ...).")
+    try:
+        crit = criticality(act)
+    except SpecError as exc:
+        raise SpecError(f"--activation: {str(exc)}") from None
+    depth = integer(TRAINED_DEFAULTS["depth"] if args.depth is None else args.depth, "depth", lo=2, hi=20)
+    widths = tuple(int_list(args.widths, "widths")) if args.widths else TRAINED_DEFAULTS["widths"]
+    if len(set(widths)) < 2 or min(widths) < 8 or max(widths) > 2048:
+        raise SpecError(f"--widths: at least two distinct widths in 8..2048, got {list(widths)}.")
+    n_nets = integer(TRAINED_DEFAULTS["n_nets"] if args.n_nets is None else args.n_nets, "n-nets", lo=2, hi=100_000)
+    steps = integer(TRAINED_DEFAULTS["steps"] if args.steps is None else args.steps, "steps", lo=1, hi=1000)
+    X = main_job_inputs(args.seed, n0=16)
+    Y = np.asarray(TRAINED_DEFAULTS["targets"])
+    C_W, C_b = float(crit.C_W), float(crit.C_b)
+    theta = np.asarray(_compiled(act, 2)(X @ X.T / X.shape[1], depth=depth, C_W=C_W, C_b=C_b)["Theta"])[-1]
+    eta = TRAINED_DEFAULTS["eta_times_theta"] / float(theta[0, 0])
+    settings = {"nntheory": __version__, "activation": act.name, "C_W": C_W, "C_b": C_b, "depth": depth,
+                "widths": list(widths), "n_nets": n_nets, "steps": steps, "eta": eta, "n_out": 2, "n_train": 1,
+                "inputs": X.tolist(), "targets": Y.tolist(), "seed": args.seed, "z_max": args.z_max, "dtype": "float64"}
+    print(f"nntheory validate ntk --trained: {json.dumps(settings, sort_keys=True)}", file=sys.stderr, flush=True)
+    t0 = time.time()
+    res = trained_ensemble_mean(act, X, Y, n_train=1, depth=depth, widths=widths, n_out=2, C_W=C_W, C_b=C_b, eta=eta,
+                                steps=steps, key=jax.random.key(args.seed), n_nets=n_nets)
+    rows = res.rows()
+    ok = all(abs(r["z"]) < args.z_max for r in rows)
+    table = res.table()
+    print(table)
+    atomic_write(os.path.join(args.out, "trained-mean.png"), res.plot_png())
+    atomic_write(os.path.join(args.out, "table.txt"), table + "\n")
+    doc = {"format_version": 1, "job": "ntk --trained", "settings": settings, "passed": ok,
+           "m0": res.prediction.m0.tolist(), "rows": rows, "seconds": time.time() - t0}
+    atomic_write(os.path.join(args.out, "results.json"), json_text(doc, indent=1))
+    write_manifest(args.out, ["results.json", "table.txt", "trained-mean.png"], job="validate ntk --trained",
+                   settings=settings)
+    print(f"validate ntk --trained: {'passed' if ok else 'FAILED'} ({time.time() - t0:.0f} s); output in {args.out}/",
+          file=sys.stderr)
+    return 0 if ok else 1
+
+
 def run_ntk_job(args) -> int:
     """The ntk job: each activation at criticality and off it, width sweep vs recursion; table, JSON, plots."""
     import jax
 
+    if getattr(args, "trained", False):
+        if args.saturation_depth is not None:
+            raise SpecError("--saturation-depth: not used with --trained.")
+        return run_trained_job(args)
     L = getattr(args, "saturation_depth", None)
     if L is not None:
         return run_saturation_job(args, L)

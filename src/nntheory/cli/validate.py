@@ -51,6 +51,11 @@ def add_arguments(v) -> None:
                    help="ntk: instead of the width sweep, Gaussian vs orthogonal V/K^2, A/Theta^2, B/Theta^2, D/(Theta K), "
                         "F/(Theta K), Theta1/Theta to this depth (tanh at criticality by default), Monte Carlo points at one "
                         "width (--widths W, --n-nets N); writes ntk-saturation.png/.csv/.json")
+    v.add_argument("--trained", action="store_true",
+                   help="ntk: instead of the width sweep at initialisation, train ensembles --steps steps (default 10) "
+                        "of MSE gradient descent on one of two inputs and compare the 1/n correction of the mean "
+                        "prediction, part by part (Theta1; NTK variance A, B; moving NTK P, Q, R, S, T, U), with the "
+                        "theory; writes trained-mean.png, table.txt, results.json")
     v.add_argument("--inputs", type=int, default=None, help="ntk: number of inputs, 1 (default) or 2")
     v.add_argument("--statistics", default=None,
                    help="ntk: comma-separated subset of Theta,Theta1,A,B,D,F,dNTK_iik_k,dNTK_ikk_i,dNTK_iii_i (default all)")
@@ -67,6 +72,8 @@ def run(args) -> int:
         raise SpecError(f"--full: only for the main job (validate finite-width), not 'validate {args.job}'.")
     if getattr(args, "saturation_depth", None) is not None and args.job != "ntk":
         raise SpecError("--saturation-depth: only for 'validate ntk'.")
+    if getattr(args, "trained", False) and args.job != "ntk":
+        raise SpecError("--trained: only for 'validate ntk'.")
     if args.job in ("training", "equivariance"):
         from nntheory.cli._validate_training import run_training_job
 
