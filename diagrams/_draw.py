@@ -2,7 +2,8 @@
 
 Layout: external legs on the left, the layer-``l+1`` vertices (black dots, labeled with their
 derivative count) in the middle, the layer-``l`` cumulant nodes (``K1, V, U6, ...``) on the right;
-repeated legs between a vertex and a node are drawn as separate arcs.
+repeated legs between a vertex and a node are drawn as separate arcs. The Weingarten node of orthogonal weights
+(crossed weight pairings between two vertices) is drawn as a cross labeled Wg (TikZ-Feynman: ``crossed dot``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def _positions(d: Diagram) -> dict:
     nc = len(cfg.nodes)
     for c in range(nc):
         pos[("cum", c)] = (2.6, -(c - (nc - 1) / 2) * 1.2)
+    if cfg.weingarten:
+        pos[("wg", 0)] = (2.3, 0.0)
     return pos
 
 
@@ -84,6 +87,9 @@ def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str |
                 nB, rb = d.graph.nodes[node]["label"]
                 ax.plot([x], [y], "o", ms=11, color="black")
                 ax.text(x, y, str(rb), ha="center", va="center", fontsize=7, color="white")
+            elif kind == "wg":
+                ax.plot([x], [y], "X", ms=13, color="black")
+                ax.text(x + 0.2, y, "Wg", ha="left", va="center", fontsize=9)
             else:
                 j, k = d.graph.nodes[node]["label"]
                 ax.text(x, y, statistic_name(j, k), ha="center", va="center", fontsize=9,
@@ -158,6 +164,8 @@ def tikz(ds, *, standalone: bool = True) -> str:
             elif kind == "vtx":
                 _nB, rb = d.graph.nodes[node]["label"]
                 lines.append(rf"  \vertex[dot, label=above:{{\(\scriptstyle\partial^{{{rb}}}\)}}] ({nm}) at ({x:.2f}, {y:.2f}) {{}};")
+            elif kind == "wg":
+                lines.append(rf"  \vertex[crossed dot, label=right:{{\(\mathrm{{Wg}}\)}}] ({nm}) at ({x:.2f}, {y:.2f}) {{}};")
             else:
                 j, k = d.graph.nodes[node]["label"]
                 lines.append(rf"  \vertex[blob, minimum size=0.6cm, label=center:{{\({_tex_name(j, k)}\)}}] ({nm}) at ({x:.2f}, {y:.2f}) {{}};")

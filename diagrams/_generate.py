@@ -33,6 +33,17 @@ A diagram is a :class:`networkx.MultiGraph` with nodes ``("ext", i)`` (external 
 vertex to its node. Labeled configurations are enumerated, bucketed by cheap invariants and merged
 by :func:`networkx.is_isomorphic` (never by a hash alone); the symmetry factor of a diagram is the
 number of labeled configurations it stands for divided by :math:`\prod_B r_B!`.
+
+Orthogonal weights (``init="orthogonal"``: Gaussian first layer, then square layers ``sqrt(C_W) O``, ``O`` Haar; to
+order ``1/n`` only). Given layer ``l`` the preactivations of layer ``l+1`` are no longer Gaussian: the rows of ``O``
+are orthonormal, and the four-weight moment of two neurons ``i != k`` gains, besides the Gaussian pairing, the two
+crossed pairings of the Weingarten function, ``-n^-3`` each. They add one diagram to ``V = S(2, 1)``: the two external
+pairs ``(a, b)`` (neuron ``i``) and ``(c, d)`` (neuron ``k``) on separate vertices joined by a *Weingarten node*,
+value ``-C_W^2 (G_ac G_bd + G_ad G_bc)`` with ``G = <s s>`` at the kernel (symmetry factor ``-1``); every other
+statistic of order ``<= 1`` keeps its Gaussian diagrams (their two-weight moments are exactly Gaussian). Beyond order
+1 the Weingarten function's higher terms and the non-Gaussian conditional law are not in the engine, and orthogonal
+diagrams of order ``>= 2`` are refused. The hand-derived orthogonal recursions
+(:func:`~nntheory.theory.finite_width_recursion` with ``init="orthogonal"``) are reproduced exactly.
 """
 
 from __future__ import annotations
@@ -124,6 +135,7 @@ class _Config:
     r: tuple[int, ...]
     nodes: tuple[tuple[tuple[int, int], ...], ...]  # legs (vertex, t)
     orders: tuple[int, ...]
+    weingarten: bool = False  # the crossed-pairing diagram of orthogonal weights (module docstring)
 
 
 def _configurations(m: int, order: int):
@@ -197,6 +209,11 @@ class Diagram:
         return [(B, rb) for B, rb in zip(self.config.blocks, self.config.r)]
 
     @property
+    def weingarten(self) -> bool:
+        """Whether this is the Weingarten (crossed-pairing) diagram of orthogonal weights."""
+        return self.config.weingarten
+
+    @property
     def nodes(self) -> list[tuple[int, int]]:
         """``(legs j, order k)`` of each layer-l cumulant node ``S(j, k)``."""
         return [(len(c), k) for c, k in zip(self.config.nodes, self.config.orders)]
@@ -205,6 +222,9 @@ class Diagram:
         """One line: factor, vertices ``v<b>[external legs (1-based) | derivative count]``, nodes
         and which vertices each node joins."""
         vs = " ".join(f"v{b}[{','.join(str(i + 1) for i in B)}|d{rb}]" for b, (B, rb) in enumerate(self.vertices))
+        if self.weingarten:
+            return (f"{self.symmetry_factor!s:>6}  {vs}  Weingarten(v0,v1): crossed weight pairings, "
+                    "C_W^2 (G_ac G_bd + G_ad G_bc)")
         links = " ".join(
             f"{statistic_name(len(c), k)}(" + ",".join(f"v{v}" for v, _ in c) + ")" for c, k in zip(self.config.nodes, self.config.orders)
         )
@@ -214,6 +234,7 @@ class Diagram:
         return {
             "statistic": self.statistic.name,
             "order": self.statistic.k,
+            **({"weingarten": True} if self.weingarten else {}),
             "symmetry_factor": str(self.symmetry_factor),
             "multiplicity": self.multiplicity,
             "vertices": [{"external_legs": list(B), "derivatives": rb} for B, rb in self.vertices],
@@ -226,21 +247,60 @@ class Diagram:
 MAX_ORDER = 4
 
 
-@lru_cache(maxsize=None)
-def diagrams(statistic: str | tuple[int, int]) -> tuple[Diagram, ...]:
+#: weight initialisations of the engine; orthogonal diagrams exist to this order only
+INITS = ("gaussian", "orthogonal")
+MAX_ORTHOGONAL_ORDER = 1
+
+
+def _check_init(init, k: int, where: str) -> str:
+    if init not in INITS:
+        raise SpecError(f"{where}: init must be one of {', '.join(INITS)}, got {init!r}.")
+    if init == "orthogonal" and k > MAX_ORTHOGONAL_ORDER:
+        raise SpecError(f"{where}: init='orthogonal': diagrams to order 1/n^{MAX_ORTHOGONAL_ORDER} only (got order {k}): "
+                        "the higher Weingarten terms and the non-Gaussian conditional law of orthogonal layers are "
+                        "not in the engine.")
+    return init
+
+
+def _weingarten_diagram() -> Diagram:
+    """The crossed-pairing diagram of ``V`` for orthogonal weights (module docstring)."""
+    cfg = _Config(((0,), (1,)), (0, 0), (), (), weingarten=True)
+    g = nx.MultiGraph()
+    g.add_node(("wg", 0), kind="weingarten", label="Wg")
+    for b in range(2):
+        g.add_node(("vtx", b), kind="vertex", label=(1, 0))
+        g.add_node(("ext", b), kind="external", label=b)
+        g.add_edge(("ext", b), ("vtx", b))
+        g.add_edge(("vtx", b), ("wg", 0))
+    return Diagram(DiagramStatistic(2, 1), g, cfg, 1, Fraction(-1))
+
+
+def diagrams(statistic: str | tuple[int, int], init: str = "gaussian") -> tuple[Diagram, ...]:
     """All diagrams of a statistic (``"V2"``, ``"U6"``, ``(m, k)``), deduplicated up to isomorphism
     with the external legs labeled. Deterministic order.
 
     Args:
         statistic: a name (``"V2"``, ``"kappa5_4"``) or ``(m, k)``: the ``m``-th cumulant of the kernel at ``1/n^k``.
+        init: ``"gaussian"`` (default) or ``"orthogonal"`` (to order ``1/n``: ``V`` gains the Weingarten diagram;
+            module docstring).
     Returns:
         A tuple of :class:`Diagram`.
     Raises:
-        SpecError: for an unknown statistic, ``k`` below the statistic's first order, or ``k >``
+        SpecError: for an unknown statistic or ``init``, ``k`` below the statistic's first order, or ``k >``
             :data:`MAX_ORDER` (the count and the time grow factorially: 994 diagrams and ~10 s for
-            ``kappa4_4``, ~1 min for ``V`` at ``1/n^5``).
+            ``kappa4_4``, ~1 min for ``V`` at ``1/n^5``); orthogonal ``init`` with ``k > 1``.
     """
     m, k = parse_statistic(statistic) if isinstance(statistic, str) else statistic
+    init = _check_init(init, k if isinstance(k, int) else 0, "diagrams")
+    ds = _gaussian_diagrams((m, k))
+    if init == "orthogonal" and (ds[0].statistic.m, ds[0].statistic.k) == (2, 1):
+        ds = ds + (_weingarten_diagram(),)
+    return ds
+
+
+@lru_cache(maxsize=None)
+def _gaussian_diagrams(statistic: tuple[int, int]) -> tuple[Diagram, ...]:
+    m, k = statistic
     m = check_int(m, "statistic m (cumulant order)", lo=1, where="diagrams")
     k = check_int(k, "order k (power of 1/n)", lo=0, where="diagrams")
     if k > MAX_ORDER:
@@ -329,6 +389,13 @@ class _Vertices:
 
 def _term(d: Diagram, ext: tuple, V: _Vertices, P: list) -> sympy.Expr:
     cfg = d.config
+    if cfg.weingarten:
+        (a, b), (c, e) = ext
+
+        def G(x, y):
+            return V._moment(((min(x, y), max(x, y)),))
+
+        return -C_W**2 * (G(a, c) * G(b, e) + G(a, e) * G(b, c))
     nlegs = sum(cfg.r)
     leg_index = {}
     for b in range(len(cfg.blocks)):
@@ -353,7 +420,8 @@ def _term(d: Diagram, ext: tuple, V: _Vertices, P: list) -> sympy.Expr:
     return sympy.Rational(d.symmetry_factor.numerator, d.symmetry_factor.denominator) * total
 
 
-def diagram_sum(act: Activation, statistic: str | tuple[int, int], external: tuple, n_inputs: int = 1) -> sympy.Expr:
+def diagram_sum(act: Activation, statistic: str | tuple[int, int], external: tuple, n_inputs: int = 1,
+                init: str = "gaussian") -> sympy.Expr:
     """The update of one component of ``S(m, k)`` at layer ``l+1``: the sum of its diagrams' terms,
     in the layer-``l`` symbols (``K``, ``K1``, ``V``, ...), ``C_W``, ``C_b`` and the width ratio ``r``.
     ``external``: the ``m`` input pairs ``(a, b)`` (0-based) of the external legs.
@@ -363,6 +431,7 @@ def diagram_sum(act: Activation, statistic: str | tuple[int, int], external: tup
         statistic: a statistic name (``"V"``, ``"K1"``, ``"kappa5_4"``) or ``(m, k)``.
         external: ``m`` input pairs ``(a, b)``, 0-based, each index below ``n_inputs``.
         n_inputs: the number of network inputs.
+        init: ``"gaussian"`` or ``"orthogonal"`` (order ``<= 1``; adds the Weingarten diagram to ``V``).
 
     Returns:
         A sympy expression: the layer-``l+1`` value of the component ``S(m, k)[external]``, the sum over
@@ -371,7 +440,7 @@ def diagram_sum(act: Activation, statistic: str | tuple[int, int], external: tup
     Raises:
         SpecError: for an unknown statistic, or ``len(external) != m``.
     """
-    ds = diagrams(statistic)
+    ds = diagrams(statistic, init)
     m = ds[0].statistic.m if ds else parse_statistic(statistic)[0]
     if len(external) != m:
         raise SpecError(f"external: expected {m} input pairs for this statistic, got {len(external)}.")
@@ -394,16 +463,18 @@ def _statistics_up_to(order: int) -> list[tuple[int, int]]:
 
 
 @lru_cache(maxsize=32)
-def diagram_recursion(act: Activation, order: int, n_inputs: int = 1) -> Recursion:
+def diagram_recursion(act: Activation, order: int, n_inputs: int = 1, init: str = "gaussian") -> Recursion:
     r"""The layer-to-layer recursion of every ``S(m, k)`` with ``k <= order``, generated from the
     diagrams, as a :class:`~nntheory.theory.Recursion` (compile it with
     :func:`nntheory.numerics.compile_recursion`).
 
     Statistic arrays have ``2m`` input axes (``S(m,k)[a1,b1,...,am,bm]``, symmetric under swapping
     within a pair and permuting pairs). First layer: ``K = C_b + C_W X``, everything else 0.
+    ``init="orthogonal"`` (``order <= 1``): the Weingarten diagram joins ``V``, and ``r = 1`` (square hidden layers).
     """
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise SpecError(f"order: must be an int >= 0, got {order!r}.")
+    init = _check_init(init, order, "diagram_recursion")
     if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 1:
         raise SpecError(f"n_inputs: must be an int >= 1, got {n_inputs!r}.")
     N = n_inputs
@@ -413,7 +484,7 @@ def diagram_recursion(act: Activation, order: int, n_inputs: int = 1) -> Recursi
     for m, k in _statistics_up_to(order):
         comps = {}
         for combo in combinations_with_replacement(P, m):
-            comps[combo] = (_state_symbol(m, k, combo, N), diagram_sum(act, (m, k), combo, N))
+            comps[combo] = (_state_symbol(m, k, combo, N), diagram_sum(act, (m, k), combo, N, init))
         shape = (N,) * (2 * m)
 
         def entry(idx, which):
@@ -424,9 +495,13 @@ def diagram_recursion(act: Activation, order: int, n_inputs: int = 1) -> Recursi
         syms = sympy.ImmutableDenseNDimArray([entry(i, 0) for i in flat_idx], shape)
         upd = sympy.ImmutableDenseNDimArray([entry(i, 1) for i in flat_idx], shape)
         if (m, k) == (1, 0):
-            init = sympy.ImmutableDenseNDimArray([C_b + C_W * X[i[0], i[1]] for i in flat_idx], shape)
+            first = sympy.ImmutableDenseNDimArray([C_b + C_W * X[i[0], i[1]] for i in flat_idx], shape)
         else:
-            init = sympy.ImmutableDenseNDimArray([0] * len(flat_idx), shape)
+            first = sympy.ImmutableDenseNDimArray([0] * len(flat_idx), shape)
         desc = _DESCRIPTIONS.get(m, f"kappa_{m}(G)") + f"; coefficient of 1/n^{k}"
-        stats.append(Statistic(statistic_name(m, k), k, desc, syms, upd, init))
+        stats.append(Statistic(statistic_name(m, k), k, desc, syms, upd, first))
+    if init == "orthogonal":
+        from nntheory.theory.finite_width._recursions import _square
+
+        return Recursion(activation=act, n_inputs=N, statistics=_square(tuple(stats)), gram=X, init=init)
     return Recursion(activation=act, n_inputs=N, statistics=tuple(stats), gram=X)

@@ -37,6 +37,41 @@ def test_order_one_reproduces_hand_derived_V_and_K1(name, n_inputs):
         assert all(sympy.expand(a - b) == 0 for a, b in zip(ours, theirs)), st
 
 
+@pytest.mark.parametrize("name,n_inputs", [("relu", 1), ("relu", 2), ("tanh", 2), ("erf", 2)])
+def test_orthogonal_order_one_reproduces_hand_derived_weingarten_terms(name, n_inputs):
+    """Orthogonal weights: the Weingarten diagram of V and the Gaussian ones of K, K1 equal the hand-derived orthogonal
+    recursions (theory/finite_width/_recursions.py, checked against Haar Monte Carlo) term by term."""
+    act = activation(name)
+    d, h = diagram_recursion(act, 1, n_inputs, "orthogonal"), finite_width_recursion(act, n_inputs, init="orthogonal")
+    assert d.init == "orthogonal"
+    ren = {s: sympy.Symbol(s.name, real=True) for s in sympy.flatten(h["K1"].symbols.tolist())}
+    for st in ("K", "V", "K1"):
+        ours = sympy.flatten(d[st].update.tolist())
+        theirs = [e.xreplace(ren) for e in sympy.flatten(h[st].update.tolist())]
+        assert all(sympy.expand(a - b) == 0 for a, b in zip(ours, theirs)), st
+    # and the Weingarten diagram is what separates them from the Gaussian recursion
+    g = diagram_recursion(act, 1, n_inputs)
+    assert any(sympy.expand(a - b.xreplace({g.ratio: 1})) != 0
+               for a, b in zip(sympy.flatten(d["V"].update.tolist()), sympy.flatten(g["V"].update.tolist())))
+
+
+def test_orthogonal_diagrams_and_refusals(cli, tmp_path):
+    assert len(diagrams("V", "orthogonal")) == len(diagrams("V")) + 1
+    assert [x.weingarten for x in diagrams("V", "orthogonal")] == [False] * len(diagrams("V")) + [True]
+    assert len(diagrams("K1", "orthogonal")) == len(diagrams("K1"))
+    with pytest.raises(SpecError, match="order 1/n\\^1 only"):
+        diagrams("V2", "orthogonal")
+    with pytest.raises(SpecError, match="init"):
+        diagram_recursion(activation("relu"), 1, 1, "haar")
+    out = cli("diagrams", "list", "--statistic", "V", "--order", "1", "--init", "orthogonal", "--format", "json")
+    doc = json.loads(out.stdout)
+    assert doc["init"] == "orthogonal" and doc["count"] == 3 and doc["diagrams"][-1]["weingarten"] is True
+    out = cli("diagrams", "draw", "--statistic", "V", "--order", "1", "--init", "orthogonal", "-o", str(tmp_path / "v.tex"))
+    assert out.returncode == 0 and "crossed dot" in (tmp_path / "v.tex").read_text()
+    out = cli("diagrams", "list", "--statistic", "V", "--order", "2", "--init", "orthogonal")
+    assert out.returncode == 2 and "--init orthogonal: diagrams to order 1 only" in out.stderr
+
+
 # ---------------------------------------------------------------- acceptance 2: exact all-order laws
 
 

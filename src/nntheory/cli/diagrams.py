@@ -19,6 +19,9 @@ def add_arguments(d) -> None:
                    help="K (kernel), V (four-point), U6 (six-point), W (eight-point), kappaM (M-th cumulant of the kernel), "
                         "with --order; or an exact name such as K1, V2, U3")
     d.add_argument("--order", type=int, default=None, help="the power k of 1/n")
+    d.add_argument("--init", default="gaussian",
+                   help="weight initialisation: gaussian (default) or orthogonal (order <= 1: V gains the Weingarten "
+                        "diagram of crossed weight pairings)")
     d.add_argument("--format", choices=("text", "json"), default="text")
     d.add_argument("-o", "--output", default=None, help="draw: a .png, .svg or .pdf picture, or .tex (TikZ-Feynman source)")
 
@@ -37,21 +40,28 @@ def run(args) -> int:
         _check_output(args.output)
     elif args.output is not None:
         raise SpecError(f"--output: only for 'draw' (got {args.output!r} with '{args.action}').")
-    ds = diagrams((m, k))
+    if args.init not in ("gaussian", "orthogonal"):
+        raise SpecError(f"--init: must be gaussian or orthogonal, got {args.init!r}.")
+    if args.init == "orthogonal" and k > 1:
+        raise SpecError(f"--init orthogonal: diagrams to order 1 only (got --order {k}): the higher Weingarten terms "
+                        "are not in the engine.")
+    ds = diagrams((m, k), args.init)
     name = statistic_name(m, k)
     if args.action == "count":
         print(len(ds))
     elif args.action == "list" and args.format == "json":
-        print(json.dumps({"statistic": name, "m": m, "order": k, "count": len(ds),
+        print(json.dumps({"statistic": name, "m": m, "order": k, "init": args.init, "count": len(ds),
                           "diagrams": [d.to_dict() for d in ds]}, sort_keys=True))
     elif args.action == "list":
-        print(f"# {name}: kappa_{m}(G) at order 1/n^{k}; {len(ds)} diagrams (symmetry factor, vertices "
+        print(f"# {name}: kappa_{m}(G) at order 1/n^{k}" + (", orthogonal weights" if args.init == "orthogonal" else "")
+              + f"; {len(ds)} diagrams (symmetry factor, vertices "
               "v[external legs|derivatives], layer-l nodes(vertices they join))")
         for d in ds:
             print(d.describe())
     else:
-        sidecar = _draw(ds, args.output, f"{name}: kappa_{m} at 1/n^{k}",
-                        {"statistic": name, "m": m, "order": k})
+        sidecar = _draw(ds, args.output, f"{name}: kappa_{m} at 1/n^{k}" + (", orthogonal weights" if args.init ==
+                                                                              "orthogonal" else ""),
+                        {"statistic": name, "m": m, "order": k, "init": args.init})
         print(json.dumps({"statistic": name, "count": len(ds), "output": args.output, "provenance": sidecar},
                          sort_keys=True))
     return 0
@@ -88,7 +98,7 @@ def _draw(ds, out: str, title: str, parameters: dict) -> str:
         digest = hashlib.sha256(fh.read()).hexdigest()
     side = {**prov, "file": os.path.basename(out), "sha256": digest,
             "command": ["nntheory", "diagrams", "draw", "--statistic", parameters["statistic"], "--order",
-                        str(parameters["order"])]}
+                        str(parameters["order"]), "--init", parameters["init"]]}
     sidecar = out + ".provenance.json"
     try:
         atomic_write(sidecar, json.dumps(side, sort_keys=True, indent=1) + "\n")
