@@ -140,6 +140,7 @@ def test_cli_validate_ntk_trained_writes_results(cli, tmp_path):
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["job"] == "ntk --trained" and doc["settings"]["steps"] == 3 and doc["passed"]
     assert {r["part"] for r in doc["rows"]} == set(TRAINED_PARTS) and len(doc["rows"]) == 16
+    assert all(r["tested"] for r in doc["rows"] if r["input"] == 1)  # the test input is never converged
     assert (tmp_path / "trained-mean.png").read_bytes()[:4] == b"\x89PNG"
     assert "moving NTK" in out.stdout
 
