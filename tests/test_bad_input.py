@@ -147,6 +147,7 @@ CASES = [
     ("rec-overflow", ["recursions", "--activation", "relu", "--C_W", "3", "--depth", "2000"], "layer"),
     ("rec-format", ["recursions", "--activation", "relu", "--depth", "2", "--format", "xml"], "--format"),
     ("rec-both-inputs", ["recursions", "--activation", "relu", "--depth", "2", "--x2", "1", "--gram", GRAM], "--gram"),
+    ("rec-sec-critical", ["recursions", "--activation", "sec(x)", "--depth", "2"], "not real, finite and continuous"),
     ("rec-init-misspelled", ["recursions", "--activation", "tanh", "--depth", "2", "--init", "ortho"], "--init"),
     ("rec-init-ortho-ddntk-kink", ["recursions", "--activation", "relu", "--depth", "2", "--init", "orthogonal",
                                    "--statistics", "K,R"], "--statistics: R, S, T, U (the ddNTK) need a smooth"),

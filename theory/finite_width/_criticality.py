@@ -107,6 +107,7 @@ def _numeric(act: Activation, guess) -> Criticality:
     except Exception as exc:  # noqa: BLE001 - sympy's printers raise many types for unsupported functions
         raise SpecError(f"criticality: cannot evaluate {act.name} and its derivatives numerically ({exc}).") from None
     _check_real_line(sympy.lambdify(z, act.expr, "math"), act.name)
+    _check_integrable(act)  # poles between the probe points (sec, csc, tan): refused before the search, not after it
     if guess is not None:
         brackets = [(mpmath.mpf(guess[0]), None)]
     else:
@@ -176,6 +177,17 @@ def _gauss_float(f, K: float) -> float:
         mid, half = (lo + hi) / 2, (hi - lo) / 2
         total += half * sum(w * f(mid + half * t) * math.exp(-((mid + half * t) ** 2) / (2 * K)) for t, w in _GL)
     return c * total
+
+
+def _check_integrable(act: Activation) -> None:
+    """The integrability check of the Gaussian expectations, with criticality's message prefix."""
+    from nntheory.errors import ActivationError
+    from nntheory.theory._gaussian import check_gaussian_integrable
+
+    try:
+        check_gaussian_integrable(act)
+    except ActivationError as exc:
+        raise SpecError(f"criticality: {exc}") from None
 
 
 def _check_real_line(f, name: str) -> None:
