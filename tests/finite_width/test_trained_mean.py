@@ -141,6 +141,7 @@ def test_cli_validate_ntk_trained_writes_results(cli, tmp_path):
     assert doc["job"] == "ntk --trained" and doc["settings"]["steps"] == 3 and doc["passed"]
     assert {r["part"] for r in doc["rows"]} == set(TRAINED_PARTS) and len(doc["rows"]) == 16
     assert all(r["tested"] for r in doc["rows"] if r["input"] == 1)  # the test input is never converged
+    assert len(doc["per_width"]["moving NTK"]["n_times_mean"]) == 2  # one entry per width
     assert (tmp_path / "trained-mean.png").read_bytes()[:4] == b"\x89PNG"
     assert "moving NTK" in out.stdout
 

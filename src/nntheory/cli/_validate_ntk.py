@@ -196,8 +196,11 @@ def run_trained_job(args) -> int:
     print(table)
     atomic_write(os.path.join(args.out, "trained-mean.png"), res.plot_png())
     atomic_write(os.path.join(args.out, "table.txt"), table + "\n")
+    per_width = {k: {"n_times_mean": (np.asarray(widths)[:, None, None] * res.means[k].value).tolist(),
+                     "n_times_stderr": (np.asarray(widths)[:, None, None] * res.means[k].stderr).tolist()}
+                 for k in res.means}  # [width][input][output], before the 1/n fit
     doc = {"format_version": 1, "job": "ntk --trained", "settings": settings, "passed": ok,
-           "m0": res.prediction.m0.tolist(), "rows": rows, "seconds": time.time() - t0}
+           "m0": res.prediction.m0.tolist(), "rows": rows, "per_width": per_width, "seconds": time.time() - t0}
     atomic_write(os.path.join(args.out, "results.json"), json_text(doc, indent=1))
     write_manifest(args.out, ["results.json", "table.txt", "trained-mean.png"], job="validate ntk --trained",
                    settings=settings)
