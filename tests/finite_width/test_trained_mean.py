@@ -157,3 +157,30 @@ def test_cli_validate_ntk_trained_refusals(cli, tmp_path, extra, needle):
     out = cli("validate", "ntk", "--trained", "--out", str(tmp_path), *extra)
     assert out.returncode == 2
     assert needle in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+_SHARDED = """
+import json, jax, numpy as np
+jax.config.update("jax_enable_x64", True)
+from nntheory.theory import activation
+from nntheory.validation.finite_width._ntk_training import trained_ensemble_mean
+X = np.array([[1.0, 0.3], [0.2, 1.1]]); Y = np.array([[0.5, -0.3]])
+kw = dict(n_train=1, depth=2, widths=(8, 16), n_out=2, C_W=1.0, C_b=0.0, eta=0.2, steps=3, key=jax.random.key(3), n_nets=8)
+a = trained_ensemble_mean(activation("tanh"), X, Y, chunk=4, **kw)  # 4 % 2 devices == 0: sharded
+b = trained_ensemble_mean(activation("tanh"), X, Y, chunk=3, **kw)  # not a multiple: one device
+print(json.dumps({"devices": len(jax.devices()), "diff": float(max(np.abs(a.means[k].value - b.means[k].value).max()
+                                                                    for k in a.means))}))
+"""
+
+
+@pytest.mark.slow
+def test_sharded_over_two_devices_gives_the_same_networks():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", _SHARDED], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    doc = json.loads(out.stdout.strip().splitlines()[-1])
+    assert doc["devices"] == 2 and doc["diff"] < 1e-12, doc

@@ -51,6 +51,7 @@ order ``1/n`` and its expectation from ``Theta1``, ``A, B``, ``P, Q`` and ``R, S
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import jax
@@ -412,7 +413,7 @@ def _trained_pair(key, X, Y, mask, sizes, sig, C_W, C_b, lambda_W, lambda_b, eta
 def trained_ensemble_mean(act: Activation, inputs: np.ndarray, targets: np.ndarray, *, n_train: int, depth: int,
                           widths, n_out: int, C_W: float, C_b: float, eta: float, steps: int, key: jax.Array,
                           n_nets: int, lambda_W: float = 1.0, lambda_b: float = 1.0,
-                          chunk: int = 128) -> TrainedEnsembleMean:
+                          chunk: int = 128, progress: bool = False) -> TrainedEnsembleMean:
     """Train ensembles ``steps`` steps of full-batch MSE gradient descent and compare the ``1/n`` correction of their
     mean prediction, part by part, with :func:`~nntheory.numerics.finite_width._training.trained_mean_prediction`.
 
@@ -430,7 +431,9 @@ def trained_ensemble_mean(act: Activation, inputs: np.ndarray, targets: np.ndarr
         widths: hidden widths of the sweep (at least two, distinct).
         key: JAX random key; width ``w`` uses ``jax.random.fold_in(key, w)``.
         n_nets: network pairs per width (``>= 2``).
-        chunk: pairs per compiled batch.
+        chunk: pairs per compiled batch; with several JAX devices and ``chunk`` a multiple of their number, each batch
+            is sharded over them (``jax.sharding``; the same keys give the same networks either way).
+        progress: print the networks done per width to stderr.
 
     Returns:
         :class:`TrainedEnsembleMean`.
@@ -479,6 +482,11 @@ def trained_ensemble_mean(act: Activation, inputs: np.ndarray, targets: np.ndarr
     Yj, maskj = jnp.asarray(Yfull), jnp.asarray(mask)
     sig, _ = activation_fns(act)
     chunk = min(chunk, n_nets)
+    devices = jax.devices()
+    sharding = None
+    if len(devices) > 1 and chunk % len(devices) == 0:
+        sharding = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), ("nets",)),
+                                              jax.sharding.PartitionSpec("nets"))
     rows = {k: [] for k in TRAINED_PARTS}
     for n in widths:
         sizes = (n0,) + (n,) * (depth - 1) + (n_out,)
@@ -496,10 +504,16 @@ def trained_ensemble_mean(act: Activation, inputs: np.ndarray, targets: np.ndarr
             kc = keys[start:start + chunk]
             if kc.shape[0] < chunk:
                 kc = jnp.concatenate([kc, keys[: chunk - kc.shape[0]]])
+            if sharding is not None:
+                kc = jax.device_put(kc, sharding)
             t, H = run(kc)
             keep = min(chunk, n_nets - start)
             tr.append(np.asarray(t)[:keep])
             hs.append(np.asarray(H)[:keep])
+            if progress:
+                print(f"\r  {act.name} n={n}: {start + keep}/{n_nets} network pairs", end="", file=sys.stderr, flush=True)
+        if progress:
+            print(file=sys.stderr)
         t, H = np.concatenate(tr), np.concatenate(hs)
         zl = np.asarray(lin_batch(jnp.asarray(H)))
         first = np.einsum("oIJ,nIJ->no", np.asarray(Lmat), H - np.asarray(theta)[None])

@@ -189,7 +189,7 @@ def run_trained_job(args) -> int:
     print(f"nntheory validate ntk --trained: {json.dumps(settings, sort_keys=True)}", file=sys.stderr, flush=True)
     t0 = time.time()
     res = trained_ensemble_mean(act, X, Y, n_train=1, depth=depth, widths=widths, n_out=2, C_W=C_W, C_b=C_b, eta=eta,
-                                steps=steps, key=jax.random.key(args.seed), n_nets=n_nets)
+                                steps=steps, key=jax.random.key(args.seed), n_nets=n_nets, progress=True)
     rows = res.rows()
     ok = all(abs(r["z"]) < args.z_max for r in rows if r["tested"])
     table = res.table()
