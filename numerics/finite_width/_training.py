@@ -237,6 +237,14 @@ def trained_mean_prediction(act, inputs: np.ndarray, targets: np.ndarray, *, n_t
     if X.ndim != 2 or not np.all(np.isfinite(X)):
         raise SpecError(f"{where}: inputs must be a finite (n_inputs, n_0) array, got shape {X.shape}.")
     m = X.shape[0]
+    if X.shape[1] < 1 or m < 1:
+        raise SpecError(f"{where}: inputs must have at least one row and one column, got shape {X.shape}.")
+    K1 = C_b + C_W * (X @ X.T) / X.shape[1]
+    ev = np.linalg.eigvalsh(K1)
+    if ev.min() <= 1e-12 * max(ev.max(), 1e-300):
+        raise SpecError(f"{where}: inputs: the first-layer kernel C_b + C_W x.x'/n_0 is singular (smallest eigenvalue "
+                        f"{ev.min():.3g}): inputs linearly dependent or zero with C_b = 0; use distinct, independent inputs "
+                        "or C_b > 0.")
     check_int(n_train, "n_train", lo=1, hi=m, where=where)
     if Y.shape != (n_train, n_out) or not np.all(np.isfinite(Y)):
         raise SpecError(f"{where}: targets must be a finite (n_train, n_out) = {(n_train, n_out)} array, got {Y.shape}.")

@@ -69,6 +69,88 @@ def _one_step_by_hand(eta, y_train, n_train, s, th):
     return out
 
 
+def test_structures_match_the_moment_definitions():
+    # the neuron structures written out again entry by entry from the definitions in theory/finite_width/_ntk.py
+    from nntheory.numerics.finite_width._training import _structures
+
+    rng = np.random.default_rng(0)
+    m, s = 2, 3
+    th = {k: rng.normal(size=(m,) * 4) for k in "ABPQRSTU"}
+    th.update({k: rng.normal(size=(m, m)) for k in ("Theta", "Theta1", "K")})
+    Hbar, H1, Kz, cov, csz, ddI, ddII = _structures(s, th)
+    d = np.eye(s)
+    idx = [(i, a) for i in range(s) for a in range(m)]  # flattened I = i * m + a
+    for I, (i0, a0) in enumerate(idx):
+        for J, (i1, a1) in enumerate(idx):
+            assert Hbar[I, J] == d[i0, i1] * th["Theta"][a0, a1] and Kz[I, J] == d[i0, i1] * th["K"][a0, a1]
+            for K_, (i2, a2) in enumerate(idx):
+                for L, (i3, a3) in enumerate(idx):
+                    A, B, P, Q, R = (th[k] for k in "ABPQR")
+                    assert np.isclose(cov[I, J, K_, L], d[i0, i1] * d[i2, i3] * A[a0, a1, a2, a3]
+                                      + d[i0, i2] * d[i1, i3] * B[a0, a2, a1, a3] + d[i0, i3] * d[i1, i2] * B[a0, a3, a1, a2])
+                    assert np.isclose(csz[I, J, K_, L], d[i0, i1] * d[i2, i3] * P[a0, a1, a2, a3]
+                                      + d[i0, i2] * d[i1, i3] * P[a0, a2, a1, a3] + d[i0, i3] * d[i1, i2] * Q[a0, a1, a2, a3])
+                    assert np.isclose(ddI[I, J, K_, L], d[i0, i1] * d[i2, i3] * R[a0, a1, a2, a3]
+                                      + d[i0, i2] * d[i1, i3] * R[a0, a2, a1, a3] + d[i0, i3] * d[i1, i2] * R[a0, a3, a1, a2])
+                    assert np.isclose(ddII[I, J, K_, L], d[i0, i1] * d[i2, i3] * th["S"][a0, a1, a2, a3]
+                                      + d[i0, i2] * d[i1, i3] * th["T"][a0, a1, a2, a3]
+                                      + d[i0, i3] * d[i1, i2] * th["U"][a0, a1, a2, a3])
+
+
+def test_taylor_map_matches_gradient_descent_to_eta_cubed():
+    # one small network: its exact H, S, ddI, ddII (nested jacfwd, learning-rate weighted) in the order-1/n map
+    # against real gradient descent from the same parameters. The map is the Taylor expansion of T steps to eta^3
+    # (everything the fourth derivative adds is O(1/n^2) in an ensemble, but present here), so halving eta divides
+    # the error by 16; leaving out a ddII term (H or S update) would make it 8
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    from nntheory.numerics.finite_width._training import _dynamics
+    from nntheory.validation._networks import mlp_forward, pdlt_mlp_params
+
+    jax.config.update("jax_enable_x64", True)
+    params = pdlt_mlp_params(jax.random.PRNGKey(3), (2, 5, 5, 2), 1.0, 0.1, jnp.float64)
+    flat, unravel = ravel_pytree(params)
+    lam = ravel_pytree([(jnp.full(W.shape, 0.7 / W.shape[1]), jnp.full(b.shape, 1.3)) for W, b in params])[0]
+    Xj = jnp.asarray(X)
+
+    def z(t):  # flattened I = i * m + a
+        return mlp_forward(unravel(t), Xj, jnp.tanh)[0][-1].T.ravel()
+
+    J = jax.jacfwd(z)(flat)
+    D2 = jax.jacfwd(jax.jacfwd(z))(flat)
+    D3 = jax.jacfwd(jax.jacfwd(jax.jacfwd(z)))(flat)
+    g = J * lam
+    H = J @ g.T
+    S = jnp.einsum("Imn,Jm,Kn->IJK", D2, g, g)
+    ddI = jnp.einsum("Imnr,Jm,Kn,Lr->IJKL", D3, g, g, g)
+    ddII = jnp.einsum("Imn,Kn,m,Jmr,Lr->IJKL", D2, g, lam, D2, g)
+    jac = jax.jit(jax.jacfwd(z))
+
+    def descent(eta, T, y, mask):
+        t = flat
+        for _ in range(T):
+            t = t - eta * lam * (jac(t).T @ ((z(t) - y) * mask))
+        return z(t)
+
+    for y, mask in ((jnp.array([0.5, 0.0, -0.3, 0.0]), jnp.array([1.0, 0.0, 1.0, 0.0])),
+                    (jnp.array([0.5, -0.4, -0.3, 0.2]), jnp.ones(4))):
+        for T in (2, 3):
+            errs = [float(jnp.abs(_dynamics(eta, T, y, mask)(z(flat), H, S, ddI, ddII) - descent(eta, T, y, mask)).max())
+                    for eta in (0.04, 0.02, 0.01)]
+            ratios = [errs[0] / errs[1], errs[1] / errs[2]]
+            assert 11 < ratios[0] < 21 and 13.5 < ratios[1] < 18.5, (T, errs, ratios)  # -> 16; a missing term: 8
+
+
+def test_degenerate_inputs_are_refused_naming_inputs():
+    act = activation("tanh")
+    kw = dict(n_train=1, eta=0.2, steps=3, **SETTINGS)
+    with pytest.raises(SpecError, match="inputs: the first-layer kernel .* is singular"):
+        trained_mean_prediction(act, np.array([[1.0, 0.0], [2.0, 0.0]]), Y, **kw)  # C_b = 0, parallel inputs
+    with pytest.raises(SpecError, match="inputs"):
+        trained_mean_prediction(act, np.zeros((2, 0)), Y, **kw)
+
+
 @pytest.mark.parametrize("n_train,eta", [(1, 0.3), (2, 0.15)])
 def test_one_step_matches_the_hand_expansion(n_train, eta):
     y_train = np.array([[0.5, -0.3], [-0.2, 0.7]])[:n_train]
@@ -152,11 +234,28 @@ def test_cli_validate_ntk_trained_writes_results(cli, tmp_path):
     (("--inputs", "2"), "--inputs: not used with --trained"),
     (("--widths", "32"), "--widths: at least two distinct widths"),
     (("--steps", "0"), "--steps"),
+    (("--widths", "1024,2048", "--depth", "12"), "--widths: one network pair of width 2048"),
 ])
 def test_cli_validate_ntk_trained_refusals(cli, tmp_path, extra, needle):
     out = cli("validate", "ntk", "--trained", "--out", str(tmp_path), *extra)
     assert out.returncode == 2
     assert needle in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_trained_ensembles_two_training_inputs():
+    # both inputs trained, 5 steps: the error vectors differ between inputs, so the input layout of A, B and of the
+    # ddNTK S, T, U matters (with one training input it does not). 1000 pairs x widths 32, 64, 128 (~25 s): every
+    # |z| <= 1.6; a transposed B would move the NTK-variance part by 0.086 (15 SE), T <-> U the ddNTK part by 0.015
+    # (2 SE here; 11-14 SE at 16384 pairs in a one-off run)
+    Y2 = np.array([[0.5, -0.3], [-0.2, 0.4]])
+    r = trained_ensemble_mean(activation("tanh"), X, Y2, n_train=2, widths=(32, 64, 128), eta=0.2, steps=5,
+                              key=jax.random.key(5), n_nets=1000, **SETTINGS)
+    z = r.z()
+    for part in TRAINED_PARTS:
+        assert np.abs(z[part]).max() < 4, (part, z[part])
+    for part in ("NTK variance", "moving NTK"):
+        assert np.all(r.c1[part].stderr < 0.25 * np.abs(r.predicted[part])), part
 
 
 _SHARDED = """

@@ -107,7 +107,8 @@ survives at ``1/n`` (derived here; checked against Haar Monte Carlo in tests/fin
 
 The ddNTK tensors ``R, S, T, U`` get no explicit term either (``ntk_recursion(..., ddntk=True, init="orthogonal")``).
 Each ddNTK of layer ``l+1`` carries at most four weights of that layer, one per slot (``z_{i0}`` or ``g_{i}``); a
-derivative with respect to ``W^(l+1)`` itself removes one, and terms with two or fewer are exactly Gaussian. In every
+derivative with respect to ``W^(l+1)`` itself removes two (the differentiated slot's and the contracted slot's), so
+the weight count is even (``O -> -O`` leaves Haar invariant) and terms with two or none are exactly Gaussian. In every
 four-weight term the layer-``l`` summand is a *chain*: the three slot neurons ``m1, m2, m3`` (ddIH) or ``m, m3, m4``
 (ddIIH) are tied to the first slot's neuron ``j`` through ``H_{j m}``, ``S_{j m m'}``, ``ddIH_{j m m' m''}`` (the
 gradient of each slot is ``g_{i} = sum_m W_{im} s'_m g_m``). A crossed column pairing identifies the columns across

@@ -296,7 +296,9 @@ class TrainedEnsembleMean:
 
     ``means[part]``: per-width :class:`Estimate` of arrays ``(len(widths), n_inputs, n_out)``; ``c1[part]``: the
     intercept of ``n * mean`` fitted linearly in ``1/n`` (weighted least squares) with its standard error;
-    ``predicted[part]``: the theory's ``1/n`` coefficient; ``z()`` the standardized differences.
+    ``predicted[part]``: the theory's ``1/n`` coefficient; ``chi2[part]``: the chi-squared of each fit (``len(widths) -
+    2`` degrees of freedom; a large one flags an ``O(1/n^2)`` remainder the line does not absorb: drop the narrowest
+    width); ``z()`` the standardized differences.
     """
 
     widths: tuple[int, ...]
@@ -305,6 +307,7 @@ class TrainedEnsembleMean:
     means: dict
     c1: dict
     predicted: dict
+    chi2: dict
 
     def z(self) -> dict:
         """``(c1 - predicted) / se`` per part, arrays ``(n_inputs, n_out)``."""
@@ -327,7 +330,8 @@ class TrainedEnsembleMean:
                 th, se = float(self.predicted[k][a, i]), float(self.c1[k].stderr[a, i])
                 meas = float(self.c1[k].value[a, i])
                 out.append({"part": k, "input": a, "output": i, "theory": th, "measured": meas,
-                            "stderr": se, "z": float(z[k][a, i]), "resolved": bool(se < 0.25 * abs(th)),
+                            "stderr": se, "z": float(z[k][a, i]), "chi2": float(self.chi2[k][a, i]),
+                            "resolved": bool(se < 0.25 * abs(th)),
                             "tested": bool(max(abs(th), abs(meas) + 4 * se) >= floor)})
         return out
 
@@ -338,12 +342,13 @@ class TrainedEnsembleMean:
                  f"inputs 0..{p.n_train - 1} trained on; n (E[z_T] - m0) extrapolated in 1/n:",
                  "m0 (infinite width): " + "; ".join(f"input {a} output {i}: {p.m0[a, i]:+.6g}"
                                                     for a, i in np.ndindex(p.m0.shape)),
-                 f"{'part':>13} {'in':>3} {'out':>3} {'theory':>12} {'measured':>12} {'stderr':>10} {'z':>7}  power"]
+                 f"{'part':>13} {'in':>3} {'out':>3} {'theory':>12} {'measured':>12} {'stderr':>10} {'z':>7} "
+                 f"{'chi2':>6}  power (fit chi2: {len(self.widths) - 2} degrees of freedom)"]
         for r in self.rows():
             power = ("vanishing: not tested" if not r["tested"] else "ok" if r["resolved"]
                      else "too little (se > |theory|/4)")
             lines.append(f"{r['part']:>13} {r['input']:>3} {r['output']:>3} {r['theory']:>+12.5g} {r['measured']:>+12.5g} "
-                         f"{r['stderr']:>10.3g} {r['z']:>+7.2f}  {power}")
+                         f"{r['stderr']:>10.3g} {r['z']:>+7.2f} {r['chi2']:>6.1f}  {power}")
         return "\n".join(lines)
 
     def plot_png(self) -> bytes:
@@ -384,6 +389,12 @@ class TrainedEnsembleMean:
         fig.savefig(buf, format="png", dpi=90)
         plt.close(fig)
         return buf.getvalue()
+
+
+def pair_bytes(sizes, n_inputs: int) -> int:
+    """Working memory of one trained network pair with layer sizes ``sizes`` (params, grads, twins, the Jacobian)."""
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    return 8 * (12 * n_params + 2 * sizes[-1] * n_inputs * n_params)
 
 
 def _trained_pair(key, X, Y, mask, sizes, sig, C_W, C_b, lambda_W, lambda_b, eta, steps):
@@ -490,24 +501,26 @@ def trained_ensemble_mean(act: Activation, inputs: np.ndarray, targets: np.ndarr
     rows = {k: [] for k in TRAINED_PARTS}
     for n in widths:
         sizes = (n0,) + (n,) * (depth - 1) + (n_out,)
-        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        per = 8 * (12 * n_params + 2 * n_out * m * n_params)  # params, grads, twins; the Jacobian
-        if per * chunk > _MAX_BYTES:
-            fit = _MAX_BYTES // per
-            raise SpecError(f"{where}: chunk={chunk} network pairs of width {n} need about {per * chunk / 2**30:.2f} GiB, "
-                            "over the 2 GiB allowed; pass " + (f"chunk <= {fit}." if fit >= 1 else "a smaller width."))
+        per = pair_bytes(sizes, m)
+        if per > _MAX_BYTES:
+            raise SpecError(f"{where}: widths: one network pair of width {n} needs about {per / 2**30:.2f} GiB, over the "
+                            "2 GiB allowed per batch; use smaller widths.")
+        n_chunk = max(1, min(chunk, _MAX_BYTES // per))  # the batch shrinks to fit the memory allowed
+        if sharding is not None and n_chunk % len(devices):
+            n_chunk = max(len(devices), n_chunk - n_chunk % len(devices))
         run = jax.jit(jax.vmap(lambda k, sizes=sizes: _trained_pair(k, X, Yj, maskj, sizes, sig, C_W, C_b, lambda_W,
                                                                      lambda_b, eta, steps)))
         keys = jax.random.split(jax.random.fold_in(key, n), n_nets)
         tr, hs = [], []
-        for start in range(0, n_nets, chunk):
-            kc = keys[start:start + chunk]
-            if kc.shape[0] < chunk:
-                kc = jnp.concatenate([kc, keys[: chunk - kc.shape[0]]])
-            if sharding is not None:
+        for start in range(0, n_nets, n_chunk):
+            kc = keys[start:start + n_chunk]
+            if kc.shape[0] < n_chunk:
+                pad = jnp.concatenate([keys] * (-(-n_chunk // n_nets)))  # repeats, dropped after the run
+                kc = jnp.concatenate([kc, pad[: n_chunk - kc.shape[0]]])
+            if sharding is not None and n_chunk % len(devices) == 0:
                 kc = jax.device_put(kc, sharding)
             t, H = run(kc)
-            keep = min(chunk, n_nets - start)
+            keep = min(n_chunk, n_nets - start)
             tr.append(np.asarray(t)[:keep])
             hs.append(np.asarray(H)[:keep])
             if progress:
@@ -527,10 +540,14 @@ def trained_ensemble_mean(act: Activation, inputs: np.ndarray, targets: np.ndarr
             rows[name].append(_mean(arr))
     means = {k: Estimate(np.stack([e.value for e in v]), np.stack([e.stderr for e in v])) for k, v in rows.items()}
     ns = np.asarray(widths, dtype=float)[:, None, None]
-    c1 = {}
+    # a part that is identical over networks (a converged input: rounding only) has standard error 0; floor it at
+    # rounding so that the fit stays defined
+    floor = 1e-15 * max(float(np.abs(pred.m0).max()), 1e-300)
+    c1, chi2 = {}, {}
     for name in TRAINED_PARTS:
-        b0, se0, _ = fit_intercept(1.0 / ns, ns * means[name].value, ns * means[name].stderr)
-        c1[name] = Estimate(b0, se0)
+        b0, se0, x2 = fit_intercept(1.0 / ns, ns * means[name].value, ns * np.maximum(means[name].stderr, floor))
+        c1[name], chi2[name] = Estimate(b0, se0), x2
     predicted = {"first order": pred.parts["Theta1"], "NTK variance": pred.parts["NTK variance"],
                  "moving NTK": pred.moving, "trained": pred.m1}
-    return TrainedEnsembleMean(widths=widths, n_nets=n_nets, prediction=pred, means=means, c1=c1, predicted=predicted)
+    return TrainedEnsembleMean(widths=widths, n_nets=n_nets, prediction=pred, means=means, c1=c1, predicted=predicted,
+                               chi2=chi2)

@@ -137,7 +137,7 @@ def run_saturation_job(args, L: int) -> int:
 
 
 #: the trained-ensemble study's defaults: tanh at criticality, two outputs, trained on input 0 of two
-TRAINED_DEFAULTS = {"activation": "tanh", "depth": 3, "widths": (32, 64, 128), "n_nets": 1000, "steps": 10,
+TRAINED_DEFAULTS = {"activation": "tanh", "depth": 3, "widths": (64, 128, 256), "n_nets": 1000, "steps": 10,
                     "targets": ((0.5, -0.3),), "eta_times_theta": 0.5}
 
 
@@ -151,7 +151,7 @@ def run_trained_job(args) -> int:
     from nntheory.numerics.finite_width._training import _compiled
     from nntheory.theory import activation, criticality
     from nntheory.validation.finite_width import main_job_inputs
-    from nntheory.validation.finite_width._ntk_training import trained_ensemble_mean
+    from nntheory.validation.finite_width._ntk_training import _MAX_BYTES, pair_bytes, trained_ensemble_mean
 
     for opt, val in (("--arch", args.arch), ("--statistics", args.statistics), ("--inputs", args.inputs),
                      ("--saturation-depth", args.saturation_depth)):
@@ -179,6 +179,10 @@ def run_trained_job(args) -> int:
     n_nets = integer(TRAINED_DEFAULTS["n_nets"] if args.n_nets is None else args.n_nets, "n-nets", lo=2, hi=100_000)
     steps = integer(TRAINED_DEFAULTS["steps"] if args.steps is None else args.steps, "steps", lo=1, hi=1000)
     X = main_job_inputs(args.seed, n0=16)
+    per = pair_bytes((X.shape[1],) + (max(widths),) * (depth - 1) + (2,), X.shape[0])
+    if per > _MAX_BYTES:
+        raise SpecError(f"--widths: one network pair of width {max(widths)} at depth {depth} needs about "
+                        f"{per / 2**30:.2f} GiB (limit {_MAX_BYTES / 2**30:.0f} GiB); use smaller widths or --depth.")
     Y = np.asarray(TRAINED_DEFAULTS["targets"])
     C_W, C_b = float(crit.C_W), float(crit.C_b)
     theta = np.asarray(_compiled(act, 2)(X @ X.T / X.shape[1], depth=depth, C_W=C_W, C_b=C_b)["Theta"])[-1]

@@ -55,7 +55,8 @@ def add_arguments(v) -> None:
                    help="ntk: instead of the width sweep at initialisation, train ensembles --steps steps (default 10) "
                         "of MSE gradient descent on one of two inputs and compare the 1/n correction of the mean "
                         "prediction, part by part (Theta1; NTK variance A, B; moving NTK P, Q, R, S, T, U), with the "
-                        "theory; writes trained-mean.png, table.txt, results.json")
+                        "theory (defaults: tanh, --depth 3, --widths 64,128,256, --n-nets 1000 pairs); writes "
+                        "trained-mean.png, table.txt, results.json")
     v.add_argument("--inputs", type=int, default=None, help="ntk: number of inputs, 1 (default) or 2")
     v.add_argument("--statistics", default=None,
                    help="ntk: comma-separated subset of Theta,Theta1,A,B,D,F,dNTK_iik_k,dNTK_ikk_i,dNTK_iii_i (default all)")
