@@ -30,7 +30,7 @@ def test_validate_ntk_tiny_run(cli, tmp_path):
     (["--init", "ortho"], "--init"),
     (["--inputs", "3"], "--inputs"),
     (["--widths", "4000,4096", "--depth", "50"], "--widths"),
-    (["--activation", "relu"], "--activation"),
+    (["--activation", "relu", "--statistics", "Theta,dNTK_iik_k"], "--statistics: the dNTK moments need a smooth"),
 ])
 def test_validate_ntk_bad_input(cli, tmp_path, args, needle):
     r = cli("validate", "ntk", *args, "--out", str(tmp_path / "bad-inputs"))
@@ -43,3 +43,13 @@ def test_validate_ntk_bad_input(cli, tmp_path, args, needle):
 def test_init_flag_refused_by_other_jobs(cli, tmp_path):
     r = cli("validate", "finite-width", "--init", "gaussian", "--out", str(tmp_path / "bad-inputs"))
     assert r.returncode == 2 and "--init" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_validate_ntk_relu_leaves_the_dntk_out(cli, tmp_path):
+    # kinks: the default statistics drop the dNTK moments (sigma'' is a distribution) and the rest is compared
+    r = cli("validate", "ntk", "--activation", "relu", "--depth", "3", "--widths", "32,64", "--n-nets", "50",
+            "--z-max", "100", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "results.json").read_text())
+    names = {row["statistic"] for res in doc["results"] for row in res["rows"]}
+    assert names == {"Theta", "Theta1", "A", "B", "D", "F"}

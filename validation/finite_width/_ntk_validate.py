@@ -136,7 +136,8 @@ def validate_ntk(act: Activation, inputs, *, C_W: float, C_b: float, depth: int,
     """Compare the NTK-sector recursion with a Monte Carlo width sweep at the last layer ``depth``.
 
     Args:
-        act: a smooth activation (the dNTK recursion needs ``sigma''``).
+        act: the activation; with kinks (ReLU) the dNTK moments are left out of the default statistics and refused
+            when asked for (the dNTK recursion needs ``sigma''``).
         inputs: ``(m, n_0)`` inputs, ``m`` = 1 or 2.
         C_W, C_b: weight and bias variances.
         depth: the layer ``L`` compared (``1 <= L <= 100``; the dNTK needs ``L >= 2`` to be nonzero).
@@ -166,6 +167,13 @@ def validate_ntk(act: Activation, inputs, *, C_W: float, C_b: float, depth: int,
 
     where = "validate_ntk"
     stats = _check_statistics(statistics)
+    dntk_stats = [s for s in stats if s.startswith("dNTK")]
+    if not act.is_smooth:  # kinks: sigma'' is a distribution, so the dNTK recursion does not apply
+        if statistics is not None and dntk_stats:
+            raise SpecError(f"{where}: statistics: {dntk_stats[0]} needs a smooth activation (the dNTK recursion uses "
+                            f"sigma''); {act.name} has kinks. Leave the dNTK moments out.")
+        stats = tuple(s for s in stats if not s.startswith("dNTK"))
+    dntk = any(s.startswith("dNTK") for s in stats)
     if init not in ("gaussian", "orthogonal"):
         raise SpecError(f"{where}: init must be 'gaussian' or 'orthogonal', got {init!r}.")
     X = np.asarray(inputs, dtype=float)
@@ -178,17 +186,18 @@ def validate_ntk(act: Activation, inputs, *, C_W: float, C_b: float, depth: int,
     widths = tuple(check_int(w, "widths", lo=max(neurons, 2), hi=4096, where=where) for w in widths)
     if len(set(widths)) < 2:
         raise SpecError(f"{where}: widths needs at least two distinct widths, got {widths}.")
-    spec = NTKEnsembleSpec(act, depth, max(widths), C_W, C_b, lambda_W, lambda_b, init, neurons, True)
+    spec = NTKEnsembleSpec(act, depth, max(widths), C_W, C_b, lambda_W, lambda_b, init, neurons, dntk)
     per = _bytes_per_network(spec, X.shape[0], X.shape[1])
     chunk = int(min(64, n_nets, _MAX_BYTES // per))
     if chunk < 1:
         raise SpecError(f"{where}: widths: width {max(widths)} at depth {depth} needs about {per / 2**30:.2f} GiB per "
                         f"network (limit {_MAX_BYTES / 2**30:.0f} GiB per chunk); use smaller widths or depth.")
     t0 = time.time()
-    rec = compile_recursion(ntk_recursion(act, X.shape[0], dntk=True, init=init))
+    rec = compile_recursion(ntk_recursion(act, X.shape[0], dntk=dntk, init=init))
     out = rec(X @ X.T / X.shape[1], depth=depth, C_W=C_W, C_b=C_b, lambda_W=lambda_W, lambda_b=lambda_b)
     th = {k: np.asarray(v)[depth - 1] for k, v in out.items()}
-    th.update(dntk_moments_from_pq(th["P"], th["Q"]))
+    if dntk:
+        th.update(dntk_moments_from_pq(th["P"], th["Q"]))
     for name in stats:
         if not np.all(np.isfinite(th[name])):
             raise SpecError(f"{where}: the recursion's {name} is not finite at depth {depth} (C_W={C_W}, C_b={C_b}); "
