@@ -415,3 +415,19 @@ def test_ctrl_c_exits_130_without_traceback_or_partial_files(tmp_path):
     assert proc.returncode == 130, "".join(seen) + rest
     assert "Traceback" not in rest and "interrupted" in rest
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_recorded_interrupt_stops_every_later_write():
+    # the command's SIGINT handler records the interrupt as well as raising it: should a library catch and drop the
+    # KeyboardInterrupt, the next atomic write raises it again and leaves nothing behind (a fresh process: the record
+    # is process-wide)
+    code = ("import os, sys, tempfile\n"
+            "from nntheory import _io\n"
+            "d = tempfile.mkdtemp()\n"
+            "_io.note_interrupt()\n"
+            "try:\n"
+            "    _io.atomic_write(os.path.join(d, 'x.txt'), 'data')\n"
+            "except KeyboardInterrupt:\n"
+            "    print('raised', len(os.listdir(d)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "raised 0", (out.stdout, out.stderr)

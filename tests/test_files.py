@@ -212,7 +212,7 @@ def test_drawings_carry_provenance(tmp_path, capsys, ext):
     assert printed["provenance"] == str(out) + ".provenance.json"
     _check_provenance(side)
     assert side["sha256"] == _sha(out) and side["statistics"] == ["V"] and side["count"] == printed["count"]
-    assert side["parameters"] == {"statistic": "V", "m": 2, "order": 1}
+    assert side["parameters"] == {"statistic": "V", "m": 2, "order": 1, "init": "gaussian"}
     from nntheory.diagrams import diagrams
 
     canon = json.dumps([d.to_dict() for d in diagrams("V")], sort_keys=True).encode()

@@ -18,7 +18,22 @@ import threading
 
 from nntheory.errors import NNTheoryError
 
-__all__ = ["OutputPathError", "atomic_write", "check_output_folder", "check_output_path"]
+__all__ = ["OutputPathError", "atomic_write", "check_output_folder", "check_output_path", "note_interrupt",
+           "was_interrupted"]
+
+#: set by the command line's SIGINT handler: an interrupt that a library swallowed (a KeyboardInterrupt raised
+#: inside code that catches it) still stops every later write, so Ctrl-C never leaves a finished-looking output
+_INTERRUPTED = threading.Event()
+
+
+def note_interrupt() -> None:
+    """Record a Ctrl-C (the ``nntheory`` command's SIGINT handler calls this before raising KeyboardInterrupt)."""
+    _INTERRUPTED.set()
+
+
+def was_interrupted() -> bool:
+    """Whether :func:`note_interrupt` was called in this process."""
+    return _INTERRUPTED.is_set()
 
 
 class OutputPathError(NNTheoryError):
@@ -137,7 +152,10 @@ def atomic_write(path: str, data: bytes | str, *, follow_symlinks: bool = False)
         OutputPathError: if ``path`` is a directory, device, FIFO, socket or symlink (see
             :func:`check_output_path`).
         OSError: if the folder cannot be created or written.
+        KeyboardInterrupt: after a Ctrl-C was recorded (:func:`note_interrupt`), even one a library swallowed.
     """
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
     full = check_output_path(path, follow_symlinks=follow_symlinks)
     folder = os.path.dirname(full)
     os.makedirs(folder, exist_ok=True)

@@ -76,6 +76,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _in_swallowing_frame(frame) -> bool:
+    """Whether ``frame`` runs inside a gc callback or a ``__del__`` method (an exception raised there is dropped)."""
+    import gc
+
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def console_main() -> None:
     """The ``nntheory`` command (and ``python -m nntheory``): :func:`main`, then exit with its code.
 
@@ -83,8 +95,33 @@ def console_main() -> None:
     shutdown would otherwise tear down JAX while computations dispatched ahead are still running, which could
     crash the process (a segfault instead of exit code 130). Files are already complete or removed by then
     (:func:`nntheory._io.atomic_write` cleans up before the interrupt reaches :func:`main`).
+
+    Ctrl-C is also recorded (:func:`nntheory._io.note_interrupt`), not only raised. A signal handled while the main
+    thread runs a garbage-collector callback (JAX registers one) or a ``__del__`` method would raise KeyboardInterrupt
+    where Python prints "Exception ignored" and drops it: the job then ran on and exited 0 (seen in CI). There the
+    handler raises nothing and re-delivers the interrupt to the main thread a moment later; and any write after a
+    recorded interrupt raises it again (:func:`nntheory._io.atomic_write`), so the exit code is 130 either way.
     """
+    import signal
+
+    from nntheory import _io
+
+    def on_sigint(signum, frame):
+        _io.note_interrupt()
+        if _in_swallowing_frame(frame):
+            import _thread
+            import threading
+
+            threading.Timer(0.02, _thread.interrupt_main).start()
+            return
+        raise KeyboardInterrupt
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # an ignored SIGINT stays ignored
+        signal.signal(signal.SIGINT, on_sigint)
     code = main()
+    if code != 130 and _io.was_interrupted():
+        print("nntheory: interrupted.", file=sys.stderr)
+        code = 130
     if code == 130:
         for stream in (sys.stdout, sys.stderr):
             try:
