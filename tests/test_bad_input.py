@@ -397,9 +397,14 @@ def test_ctrl_c_exits_130_without_traceback_or_partial_files(tmp_path):
     background of a shell without job control inherits SIGINT ignored, and an ignored SIGINT rightly stays ignored.
     """
     out = tmp_path / "v"
-    proc = subprocess.Popen([sys.executable, "-m", "nntheory", "validate", "--out", str(out), *OFF],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    old = signal.getsignal(signal.SIGINT)
+    if old is signal.SIG_IGN:  # a caught signal is reset to the default in the child (no preexec_fn: JAX warns on fork)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "nntheory", "validate", "--out", str(out), *OFF],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, old)
     seen = []
     try:
         deadline = time.monotonic() + 300
