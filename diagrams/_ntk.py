@@ -75,17 +75,22 @@ _DEFS = {
     "F": (1, lambda a1, a3, a2, a4: (("H", 0, 1, a1, a2), ("z", 0, a3), ("z", 1, a4))),
     "A": (1, lambda a1, a2, a3, a4: (("H", 0, 0, a1, a2), ("H", 1, 1, a3, a4))),
     "B": (1, lambda a1, a3, a2, a4: (("H", 0, 1, a1, a2), ("H", 0, 1, a3, a4))),
+    "P": (1, lambda d0, d1, d2, d3: (("S", 0, 0, 1, d0, d1, d2), ("z", 1, d3))),
+    "Q": (1, lambda d0, d1, d2, d3: (("S", 0, 1, 1, d0, d1, d2), ("z", 0, d3))),
+    "R": (1, lambda *a: (("ddI", 0, 0, 1, 1, *a),)),
+    "S": (1, lambda *a: (("ddII", 0, 0, 1, 1, *a),)),
+    "T": (1, lambda *a: (("ddII", 0, 1, 0, 1, *a),)),
+    "U": (1, lambda *a: (("ddII", 0, 1, 1, 0, *a),)),
 }
 NTK_DIAGRAM_STATISTICS = tuple(_DEFS)
-_NOT_YET = ("P", "Q", "R", "S", "T", "U")
 
 # --------------------------------------------------------------------------- fields and their pieces
 
 
 @dataclass(frozen=True)
 class _Piece:
-    """One term of a field in the new weights: coefficient, weights (row, column), biases (rows), lambda-sum
-    columns, single-neuron functions (column, input, derivative) and layer-l NTK factors (col, col, in, in)."""
+    """One term of a field in the new weights: coefficient, weights (row, column), biases (rows), lambda_W-sum
+    columns, single-neuron functions (column, input, derivative) and layer-l objects (type, columns, inputs)."""
 
     kind: str
     coef: sympy.Expr
@@ -93,21 +98,128 @@ class _Piece:
     biases: tuple = ()
     lam: tuple = ()
     funcs: tuple = ()
-    hs: tuple = ()
+    objs: tuple = ()
+
+
+def _network(f: tuple) -> tuple[list, list]:
+    """A field as a network of derivative tensors: nodes ``(neuron, input, k)`` (``k``-th derivative of
+    ``z_{neuron;input}`` in the parameters) and learning-rate contractions ``((node, leg), (node, leg))``."""
+    kind, rest = f[0], f[1:]
+    if kind == "z":
+        i, a = rest
+        return [(i, a, 0)], []
+    if kind == "H":
+        i, k, a, b = rest
+        return [(i, a, 1), (k, b, 1)], [((0, 0), (1, 0))]
+    if kind == "S":  # d2 z_i0 [g_i1, g_i2]
+        i0, i1, i2, d0, d1, d2 = rest
+        return [(i0, d0, 2), (i1, d1, 1), (i2, d2, 1)], [((0, 0), (1, 0)), ((0, 1), (2, 0))]
+    if kind == "ddI":  # d3 z_i0 [g_i1, g_i2, g_i3]
+        ns, ins = rest[:4], rest[4:]
+        return ([(ns[0], ins[0], 3)] + [(ns[t], ins[t], 1) for t in (1, 2, 3)],
+                [((0, t - 1), (t, 0)) for t in (1, 2, 3)])
+    # ddII: d2 z_i1 [g_i3, Lambda d2 z_i2 [g_i4]]
+    ns, ins = rest[:4], rest[4:]
+    return ([(ns[0], ins[0], 2), (ns[1], ins[1], 2), (ns[2], ins[2], 1), (ns[3], ins[3], 1)],
+            [((0, 0), (2, 0)), ((0, 1), (1, 0)), ((1, 1), (3, 0))])
+
+
+def _object(blocks: list, edges: list) -> tuple:
+    """Classify one connected layer-l network: ``blocks`` ``(column, input, k)``, ``edges`` between block indices."""
+    sizes = sorted(b[2] for b in blocks)
+    nb = {x: [y for e in edges for y in e if x in e and y != x] for x in range(len(blocks))}
+    col = [b[0] for b in blocks]
+    inp = [b[1] for b in blocks]
+    if sizes == [1, 1]:
+        return ("H", (col[0], col[1]), (inp[0], inp[1]))
+    if sizes == [1, 1, 2]:
+        c = next(x for x in range(3) if blocks[x][2] == 2)
+        x, y = nb[c]
+        return ("S", (col[c], col[x], col[y]), (inp[c], inp[x], inp[y]))
+    if sizes == [1, 1, 1, 3]:
+        c = next(x for x in range(4) if blocks[x][2] == 3)
+        x, y, z = nb[c]
+        return ("ddI", (col[c], col[x], col[y], col[z]), (inp[c], inp[x], inp[y], inp[z]))
+    if sizes == [1, 1, 2, 2]:
+        c1, c2 = [x for x in range(4) if blocks[x][2] == 2]
+        l1 = next(y for y in nb[c1] if blocks[y][2] == 1)
+        l2 = next(y for y in nb[c2] if blocks[y][2] == 1)
+        return ("ddII", (col[c1], col[c2], col[l1], col[l2]), (inp[c1], inp[c2], inp[l1], inp[l2]))
+    raise AssertionError(f"layer-l object with derivative orders {sizes} is not in the engine")  # pragma: no cover
 
 
 def _pieces(f: tuple, fi: int) -> list[_Piece]:
-    if f[0] == "z":
-        _, i, a = f
-        c = (fi, 0)
-        return [_Piece("b", sympy.Integer(1), biases=(i,)), _Piece("W", sympy.Integer(1), ws=((i, c),), funcs=((c, a, 0),))]
-    _, i, k, a, b = f
-    c0, c1 = (fi, 0), (fi, 1)
+    """The field's expansion: each contraction is a bias (``lambda_b``), a new weight (``lambda_W/n``, one neuron of
+    layer l) or an old parameter; each node without a new-parameter leg is ``sum_j W_ij d^k sigma(z_j)`` (or ``b_i +
+    sum_j W_ij sigma(z_j)`` for ``z``), and ``d^k sigma(z_j)`` is expanded by Faa di Bruno into derivative tensors of
+    layer l, whose contractions form the layer-l objects."""
+    from nntheory.diagrams._generate import _set_partitions
+
+    nodes, edges = _network(f)
     out = []
-    if i == k:
-        out.append(_Piece("lambda_b", lambda_b))
-        out.append(_Piece("lambda_W", lambda_W, lam=(c0,), funcs=((c0, a, 0), (c0, b, 0))))
-    out.append(_Piece("WW", sympy.Integer(1), ws=((i, c0), (k, c1)), funcs=((c0, a, 1), (c1, b, 1)), hs=((c0, c1, a, b),)))
+    for types in product(("b", "W", "old"), repeat=len(edges)):
+        coef, lam, wleg, ok = sympy.Integer(1), [], {}, True
+        for e, (typ, ((x, _), (y, _))) in enumerate(zip(types, edges)):
+            if typ == "old":
+                continue
+            if nodes[x][0] != nodes[y][0] or (typ == "b" and (nodes[x][2] != 1 or nodes[y][2] != 1)):
+                ok = False  # new parameters of different neurons do not meet; d/db has no further derivative
+            elif typ == "W":
+                if x in wleg or y in wleg:
+                    ok = False  # z is linear in each neuron's weights
+                col = (fi, "w", e)
+                wleg[x] = wleg[y] = col
+                lam.append(col)
+                coef *= lambda_W
+            else:
+                coef *= lambda_b
+        if not ok:
+            continue
+        btouched = {v for e, typ in enumerate(types) if typ == "b" for v in (edges[e][0][0], edges[e][1][0])}
+        old_legs = {x: [] for x in range(len(nodes))}
+        for e, typ in enumerate(types):
+            if typ == "old":
+                for (x, t) in edges[e]:
+                    old_legs[x].append((x, t))
+        per_node = []
+        for x, (row, a, k) in enumerate(nodes):
+            if x in btouched:
+                per_node.append([((), (), (), ())])  # the constant d z_i / d b_i = 1
+                continue
+            if x in wleg:
+                col, ws = wleg[x], ()
+            else:
+                col, ws = (fi, "c", x), ((row, (fi, "c", x)),)
+            alts = []
+            for part in _set_partitions(tuple(old_legs[x])):
+                blocks = tuple((col, a, len(B), B) for B in part)
+                alts.append((ws, (), ((col, a, len(part)),), blocks))
+            if k == 0 and x not in wleg:
+                alts.append(((), (row,), (), ()))  # the bias of z
+            per_node.append(alts)
+        for choice in product(*per_node):
+            ws = tuple(w for c in choice for w in c[0])
+            biases = tuple(b for c in choice for b in c[1])
+            funcs = tuple(fn for c in choice for fn in c[2])
+            blocks = [b for c in choice for b in c[3]]
+            leg_block = {leg: bi for bi, b in enumerate(blocks) for leg in b[3]}
+            uf = _UF()
+            bedges = []
+            for e, typ in enumerate(types):
+                if typ == "old":
+                    u, v = leg_block[edges[e][0]], leg_block[edges[e][1]]
+                    uf.union(u, v)
+                    bedges.append((u, v))
+            comps = {}
+            for bi in range(len(blocks)):
+                comps.setdefault(uf.find(bi), []).append(bi)
+            objs = []
+            for members in comps.values():
+                idx = {bi: t for t, bi in enumerate(members)}
+                objs.append(_object([blocks[bi][:3] for bi in members],
+                                    [(idx[u], idx[v]) for u, v in bedges if u in idx]))
+            kind = "".join(types) if types else ("b" if biases else "W")
+            out.append(_Piece(kind, coef, ws, biases, tuple(lam), funcs, tuple(objs)))
     return out
 
 
@@ -171,6 +283,15 @@ class _Context:
         self.V = lambda p, q: Vs[V_index(*p, *q)]
         syms = {name: _symbols(name, m) for name in ("D", "F", "A", "B")}
         self.D, self.F, self.A, self.B = (lambda *i, n=name: syms[n][KEYS[n](*i)] for name in ("D", "F", "A", "B"))
+        from nntheory.theory.finite_width._ntk import _dd_symbols, _Q_key
+
+        def digits(k):
+            return "" if m == 1 else "_" + "".join(str(i + 1) for i in k)
+
+        self.Pt = lambda *i: sympy.Symbol("P" + digits(i), real=True)
+        self.Qt = lambda *i: sympy.Symbol("Q" + digits(_Q_key(*i)), real=True)
+        dd = _dd_symbols(m)
+        self.R, self.S, self.T, self.U = (lambda *i, n=name: dd[n][i] for name in ("R", "S", "T", "U"))
         self._mean, self._d1, self._d2, self._stein = {}, {}, {}, {}
 
     def mean(self, items: tuple) -> sympy.Expr:
@@ -224,54 +345,90 @@ def _context(act: Activation, m: int) -> _Context:
 
 @dataclass
 class _Config:
-    """Neurons of layer l after the pairings: functions per neuron, NTK factors, which fields touch each neuron."""
+    """Neurons of layer l after the pairings: functions per neuron, layer-l objects ``(type, neurons, inputs)``."""
 
     funcs: dict  # neuron -> sorted tuple of (input, derivative)
-    hs: list  # (neuron, neuron, a, b)
-    touch: dict  # neuron -> set of field indices
+    objs: list
 
     def merged(self, x, y) -> "_Config":
-        ren = (lambda c: x if c == y else c)
+        def ren(c):
+            return x if c == y else c
         funcs = {c: f for c, f in self.funcs.items() if c != y}
         funcs[x] = tuple(sorted(self.funcs[x] + self.funcs[y]))
-        return _Config(funcs, [(ren(c1), ren(c2), a, b) for c1, c2, a, b in self.hs], {})
+        return _Config(funcs, [(t, tuple(ren(c) for c in cs), ins) for t, cs, ins in self.objs])
 
 
-def _lead(ctx: _Context, cfg: _Config, skip_c=(), skip_h=()) -> sympy.Expr:
-    """Leading value ``prod_neurons <f> prod_diag Theta`` (0 with a cross-neuron ``H``), skipping some factors."""
+def _is_mean(o) -> bool:
+    """Whether a layer-l object has a leading (order-1) mean: only a same-neuron NTK ``H_jj``."""
+    return o[0] == "H" and o[1][0] == o[1][1]
+
+
+def _lead(ctx: _Context, cfg: _Config, skip_c=(), skip_o=()) -> sympy.Expr:
+    """Leading value ``prod_neurons <f> prod Theta`` (0 with any object of vanishing mean), skipping some factors."""
     out = sympy.Integer(1)
-    for t, (c1, c2, a, b) in enumerate(cfg.hs):
-        if t in skip_h:
+    for t, o in enumerate(cfg.objs):
+        if t in skip_o:
             continue
-        if c1 != c2:
+        if not _is_mean(o):
             return sympy.Integer(0)
-        out *= ctx.Th[a, b]
+        out *= ctx.Th[o[2]]
     for c, items in cfg.funcs.items():
         if c not in skip_c:
             out *= ctx.mean(items)
     return out
 
 
+def _delta(*pairs_) -> bool:
+    return all(x == y for x, y in pairs_)
+
+
 def _insertions(ctx: _Context, cfg: _Config):
-    """The one-insertion terms ``(label, links, value)`` (value without the factor ``r``)."""
+    """The one-insertion terms ``(label, linked neurons, value)`` (value without the factor ``r``)."""
     P = ctx.P
-    diag = [t for t, h in enumerate(cfg.hs) if h[0] == h[1]]
-    off = [t for t, h in enumerate(cfg.hs) if h[0] != h[1]]
+    diag = [t for t, o in enumerate(cfg.objs) if _is_mean(o)]
+    rest_objs = [t for t, o in enumerate(cfg.objs) if not _is_mean(o)]
     neurons = sorted(cfg.funcs)
-    if off:
-        if len(off) == 1:
-            c, c2, a, b = cfg.hs[off[0]]
+    if rest_objs:
+        kinds = [cfg.objs[t][0] for t in rest_objs]
+        skip = tuple(rest_objs)
+        if kinds == ["H"]:
+            _, (c, c2), (a, b) = cfg.objs[rest_objs[0]]
             fc, fc2 = cfg.funcs[c], cfg.funcs[c2]
             val = sympy.Add(*[ctx.F(a, e, b, f) * ctx.stein(e, fc) * ctx.stein(f, fc2)
                               for e in sorted({x for x, _ in fc}) for f in sorted({x for x, _ in fc2})])
-            yield "F", (c, c2), val * _lead(ctx, cfg, skip_c=(c, c2), skip_h=tuple(off))
-        elif len(off) == 2:
-            (c, c2, a, b), (x1, x2, u, v) = cfg.hs[off[0]], cfg.hs[off[1]]
+            yield "F", (c, c2), val * _lead(ctx, cfg, skip_c=(c, c2), skip_o=skip)
+        elif kinds == ["H", "H"]:
+            (_, (c, c2), (a, b)), (_, (x1, x2), (u, v)) = cfg.objs[rest_objs[0]], cfg.objs[rest_objs[1]]
             if {c, c2} == {x1, x2}:
                 if x1 != c:
                     u, v = v, u
-                yield "B", (c, c2), (ctx.B(a, u, b, v) * ctx.mean(cfg.funcs[c]) * ctx.mean(cfg.funcs[c2])
-                                     * _lead(ctx, cfg, skip_c=(c, c2), skip_h=tuple(off)))
+                yield "B", (c, c2), ctx.B(a, u, b, v) * _lead(ctx, cfg, skip_o=skip)
+        elif kinds == ["S"]:
+            _, (c0, c1, c2), (d0, d1, d2) = cfg.objs[rest_objs[0]]
+            for c3 in neurons:
+                fc = cfg.funcs[c3]
+                val = sympy.Integer(0)
+                for e in sorted({x for x, _ in fc}):
+                    coef = ((ctx.Pt(d0, d1, d2, e) if _delta((c0, c1), (c2, c3)) else 0)
+                            + (ctx.Pt(d0, d2, d1, e) if _delta((c0, c2), (c1, c3)) else 0)
+                            + (ctx.Qt(d0, d1, d2, e) if _delta((c0, c3), (c1, c2)) else 0))
+                    if coef != 0:
+                        val += coef * ctx.stein(e, fc)
+                if val != 0:
+                    yield "PQ", (c0, c1, c2, c3), val * _lead(ctx, cfg, skip_c=(c3,), skip_o=skip)
+        elif kinds == ["ddI"]:
+            _, (c0, c1, c2, c3), (a0, a1, a2, a3) = cfg.objs[rest_objs[0]]
+            val = ((ctx.R(a0, a1, a2, a3) if _delta((c0, c1), (c2, c3)) else 0)
+                   + (ctx.R(a0, a2, a1, a3) if _delta((c0, c2), (c1, c3)) else 0)
+                   + (ctx.R(a0, a3, a1, a2) if _delta((c0, c3), (c1, c2)) else 0))
+            yield "R", (c0, c1, c2, c3), val * _lead(ctx, cfg, skip_o=skip)
+        elif kinds == ["ddII"]:
+            _, (c1, c2, c3, c4), ins = cfg.objs[rest_objs[0]]
+            val = ((ctx.S(*ins) if _delta((c1, c2), (c3, c4)) else 0)
+                   + (ctx.T(*ins) if _delta((c1, c3), (c2, c4)) else 0)
+                   + (ctx.U(*ins) if _delta((c1, c4), (c2, c3)) else 0))
+            yield "STU", (c1, c2, c3, c4), val * _lead(ctx, cfg, skip_o=skip)
+        # any other product of objects of vanishing mean is O(1/n^2) (module docstring)
         return
     for c in neurons:
         d1, d2 = ctx.d1(cfg.funcs[c]), ctx.d2(cfg.funcs[c])
@@ -283,21 +440,21 @@ def _insertions(ctx: _Context, cfg: _Config):
         val = sympy.Add(*[u[q] * w[s] * ctx.V(q, s) for q in P for s in P if u[q] != 0 and w[s] != 0])
         yield "V", (c, c2), val * _lead(ctx, cfg, skip_c=(c, c2))
     for t in diag:
-        c, _, a, b = cfg.hs[t]
-        yield "Theta1", (c,), ctx.Th1[a, b] * _lead(ctx, cfg, skip_h=(t,))
+        _, (c, _), (a, b) = cfg.objs[t]
+        yield "Theta1", (c,), ctx.Th1[a, b] * _lead(ctx, cfg, skip_o=(t,))
     for t, t2 in combinations(diag, 2):
-        (c, _, a, b), (c2, _, x, y) = cfg.hs[t], cfg.hs[t2]
+        (_, (c, _), (a, b)), (_, (c2, _), (x, y)) = cfg.objs[t], cfg.objs[t2]
         cov = ctx.A(a, b, x, y)
         if c == c2:
             cov += ctx.B(a, x, b, y) + ctx.B(a, y, b, x)
-        yield ("A+2B" if c == c2 else "A"), (c, c2), cov * _lead(ctx, cfg, skip_h=(t, t2))
+        yield ("A+2B" if c == c2 else "A"), (c, c2), cov * _lead(ctx, cfg, skip_o=(t, t2))
     for t in diag:
-        ch, _, a, b = cfg.hs[t]
+        _, (ch, _), (a, b) = cfg.objs[t]
         for c in neurons:
             d1 = ctx.d1(cfg.funcs[c])
             val = sympy.Add(*[(ctx.D(a, b, *q) + ((ctx.F(a, q[0], b, q[1]) + ctx.F(a, q[1], b, q[0])) if c == ch else 0))
                               * d1[q] for q in P if d1[q] != 0])
-            yield ("D+2F" if c == ch else "D"), (ch, c), val * _lead(ctx, cfg, skip_c=(c,), skip_h=(t,))
+            yield ("D+2F" if c == ch else "D"), (ch, c), val * _lead(ctx, cfg, skip_c=(c,), skip_o=(t,))
 
 
 # --------------------------------------------------------------------------- labeled terms
@@ -311,7 +468,7 @@ class _Term:
     value: sympy.Expr
     pieces: tuple
     neurons: tuple  # (neuron, fields touching it, its functions)
-    hs: tuple
+    objs: tuple
     bias_pairs: tuple
     correction: tuple  # (kind, label, neurons) or ()
 
@@ -349,7 +506,7 @@ def _pairing_terms(ctx, pieces, ws, pairing, crossed, bias_links, weight, nf):
     uf = _UF()
     for x, y in pairing:
         uf.union(ws[x][0][1], ws[y][0][1])
-    funcs, touch, hs = {}, {}, []
+    funcs, touch, objs = {}, {}, []
     cols = [w[0][1] for w in ws] + [c for p in pieces for c in p.lam]
     for c in cols:
         funcs.setdefault(uf.find(c), [])
@@ -357,15 +514,16 @@ def _pairing_terms(ctx, pieces, ws, pairing, crossed, bias_links, weight, nf):
     for p in pieces:
         for c, a, d in p.funcs:
             funcs[uf.find(c)].append((a, d))
-        for c1, c2, a, b in p.hs:
-            hs.append((uf.find(c1), uf.find(c2), a, b))
-    cfg = _Config({c: tuple(sorted(f)) for c, f in funcs.items()}, hs, touch)
-    base_links = bias_links + [tuple(t) for t in touch.values()]
+        for typ, cs, ins in p.objs:
+            objs.append((typ, tuple(uf.find(c) for c in cs), ins))
+    cfg = _Config({c: tuple(sorted(f)) for c, f in funcs.items()}, objs)
+    base_links = (bias_links + [tuple(t) for t in touch.values()]
+                  + [tuple(f for c in cs for f in touch[c]) for _, cs, _ in objs])  # a layer-l object joins its neurons
     neurons = tuple((c, tuple(sorted(touch[c])), cfg.funcs[c]) for c in sorted(funcs))
-    hs_t = tuple(hs)
+    objs_t = tuple(objs)
 
     def term(order, value, correction=()):
-        return _Term(order, value, tuple(p.kind for p in pieces), neurons, hs_t, tuple(bias_links), correction)
+        return _Term(order, value, tuple(p.kind for p in pieces), neurons, objs_t, tuple(bias_links), correction)
 
     if crossed is not None:
         if _connected(nf, base_links + [tuple(ws[w][1] for w in crossed)]):
@@ -391,16 +549,17 @@ def _pairing_terms(ctx, pieces, ws, pairing, crossed, bias_links, weight, nf):
 def _check_fields(fields, m: int) -> tuple:
     out = []
     for f in fields:
-        f = tuple(f)
-        ok = (len(f) == 3 and f[0] == "z") or (len(f) == 5 and f[0] == "H")
+        f = tuple(f) if isinstance(f, (tuple, list)) else (f,)
+        k = _FIELD_NEURONS.get(f[0]) if f and isinstance(f[0], str) else None
+        ok = k is not None and len(f) == 1 + k + (1 if f[0] == "z" else k if f[0] != "H" else 2)
         if ok:
             nums = f[1:]
             ok = all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in nums)
-            ins = (f[2],) if f[0] == "z" else f[3:]
-            ok = ok and all(x < m for x in ins)
+            ok = ok and all(x < m for x in f[1 + k:])
         if not ok:
-            raise SpecError(f"fields: each must be ('z', neuron, input) or ('H', neuron, neuron, input, input) with ints "
-                            f">= 0 and inputs below n_inputs={m}; got {f!r}.")
+            raise SpecError("fields: each must be ('z', i, a), ('H', i, k, a, b), ('S', i0, i1, i2, d0, d1, d2), "
+                            "('ddI', i0, i1, i2, i3, a0, a1, a2, a3) or ('ddII', i1, i2, i3, i4, a1, a2, a3, a4) with "
+                            f"ints >= 0 and inputs below n_inputs={m}; got {f!r}.")
         out.append(f)
     if not out:
         raise SpecError("fields: need at least one field.")
@@ -453,37 +612,43 @@ def _statistic_value(act, m, name, idx, init):
 
 
 def _refuse(statistic) -> None:
-    if statistic in _NOT_YET:
-        raise SpecError(f"statistic {statistic!r}: the NTK-sector diagram engine generates "
-                        f"{', '.join(NTK_DIAGRAM_STATISTICS)} at order 1/n; the dNTK and ddNTK tensors P, Q, R, S, T, U "
-                        "are not in it (their hand-derived recursions: nntheory recursions --statistics).")
     if statistic not in _DEFS:
         raise SpecError(f"statistic must be one of {', '.join(NTK_DIAGRAM_STATISTICS)}, got {statistic!r}.")
 
 
-@lru_cache(maxsize=32)
-def ntk_diagram_recursion(act: Activation, n_inputs: int = 1, init: str = "gaussian") -> Recursion:
-    """The recursions of ``K, V, K1, Theta, Theta1, D, F, A, B`` generated from the NTK-sector diagrams.
+def ntk_diagram_recursion(act: Activation, n_inputs: int = 1, dntk: bool = False, ddntk: bool = False,
+                          init: str = "gaussian") -> Recursion:
+    """The recursions of ``K, V, K1, Theta, Theta1, D, F, A, B`` (``P, Q`` with ``dntk``, ``R, S, T, U`` with
+    ``ddntk``) generated from the NTK-sector diagrams.
 
     Same statistics, symbols, array layouts and first-layer values as :func:`nntheory.theory.ntk_recursion`
     (whose hand-derived updates these equal symbolically); compile it with :func:`nntheory.numerics.compile_recursion`.
 
     Args:
-        act: the activation.
+        act: the activation (smooth for ``dntk``/``ddntk``).
         n_inputs: the number of inputs.
+        dntk: also the dNTK tensors ``P, Q``.
+        ddntk: also the ddNTK tensors ``R, S, T, U`` (implies ``dntk``).
         init: ``"gaussian"`` or ``"orthogonal"`` (Weingarten diagrams; square hidden layers, ``r = 1``).
     Returns:
         A :class:`~nntheory.theory.Recursion`.
     Raises:
-        SpecError: ``n_inputs`` not an int >= 1, an unknown ``init``.
+        SpecError: ``n_inputs`` not an int >= 1, an unknown ``init``, ``dntk``/``ddntk`` with an activation with kinks.
     """
     from nntheory._checks import check_int
-    from nntheory.theory.finite_width._ntk import _ntk_recursion
-    from nntheory.theory.finite_width._recursions import _check_init, _square
+    from nntheory.theory.finite_width._recursions import _check_init
 
     m = check_int(n_inputs, "n_inputs", lo=1, where="ntk_diagram_recursion")
     init = _check_init(init, "ntk_diagram_recursion")
-    hand = _ntk_recursion(act, m, False, False, init)
+    return _ntk_diagram_recursion(act, m, bool(dntk) or bool(ddntk), bool(ddntk), init)
+
+
+@lru_cache(maxsize=32)
+def _ntk_diagram_recursion(act: Activation, m: int, dntk: bool, ddntk: bool, init: str) -> Recursion:
+    from nntheory.theory.finite_width._ntk import _ntk_recursion
+    from nntheory.theory.finite_width._recursions import _square
+
+    hand = _ntk_recursion(act, m, dntk, ddntk, init)  # the conventions: symbols, layouts, first-layer values
     stats = []
     for s in hand.statistics:
         shape = s.symbols.shape
@@ -506,11 +671,25 @@ def ntk_diagram_recursion(act: Activation, n_inputs: int = 1, init: str = "gauss
 # --------------------------------------------------------------------------- diagrams: classes of labeled terms
 
 
+_FIELD_NEURONS = {"z": 1, "H": 2, "S": 3, "ddI": 4, "ddII": 4}
+
+
 def _field_text(f: tuple) -> str:
-    names = "ikln"
-    if f[0] == "z":
-        return f"z_{names[f[1]]}"
-    return f"H_{names[f[1]]}{names[f[2]]}"
+    names = "iklm"
+    k = _FIELD_NEURONS[f[0]]
+    return f[0] + "_" + "".join(names[x] for x in f[1:1 + k])
+
+
+def _object_text(o: tuple, names: dict | None) -> str:
+    """``H(j0,j1)``, ``Theta(j0)`` (a same-neuron NTK at its mean), ``S(j0,j1,j1)``, ...; shape only without names."""
+    if _is_mean(o):
+        return "Theta" + (f"({names[o[1][0]]})" if names else "")
+    if names is None:
+        first = {}
+        for c in o[1]:
+            first.setdefault(c, "abcd"[len(first)])
+        return o[0] + "(" + ",".join(first[c] for c in o[1]) + ")"
+    return o[0] + "(" + ",".join(names[c] for c in o[1]) + ")"
 
 
 def _graph(fields: tuple, t: _Term) -> nx.MultiGraph:
@@ -525,10 +704,10 @@ def _graph(fields: tuple, t: _Term) -> nx.MultiGraph:
         g.add_node(("bias", x), kind="bias", label="C_b")
         g.add_edge(("field", fi), ("bias", x))
         g.add_edge(("field", fj), ("bias", x))
-    for x, (c1, c2, _a, _b) in enumerate(t.hs):
-        g.add_node(("H", x), kind="ntk", label="Theta" if c1 == c2 else "H")
-        g.add_edge(("H", x), ("neuron", c1))
-        g.add_edge(("H", x), ("neuron", c2))
+    for x, o in enumerate(t.objs):
+        g.add_node(("obj", x), kind="object", label=_object_text(o, None))
+        for c in o[1]:
+            g.add_edge(("obj", x), ("neuron", c))
     if t.correction:
         kind, label, links = t.correction
         g.add_node(("corr", 0), kind=kind, label=label)
@@ -562,9 +741,10 @@ class NTKDiagram:
         ns = []
         for c, touch, items in t.neurons:
             fn = "".join("s" + "'" * d for _, d in items) or "1"
-            hs = "".join(("Theta" if h[0] == h[1] else f"H({names[h[0]]},{names[h[1]]})") for h in t.hs if h[0] == c)
-            ns.append(f"{names[c]}:{fn}{'·' + hs if hs else ''}")
+            ns.append(f"{names[c]}:{fn}")
         parts.append("neurons " + " ".join(ns))
+        if t.objs:
+            parts.append("objects " + " ".join(_object_text(o, names) for o in t.objs))
         if t.bias_pairs:
             parts.append(f"C_b x{len(t.bias_pairs)}")
         if t.correction:
@@ -578,7 +758,7 @@ class NTKDiagram:
                 "pieces": list(t.pieces), "multiplicity": self.multiplicity,
                 "symmetry_factor": str(self.symmetry_factor),
                 "neurons": [{"fields": list(touch), "derivatives": [d for _, d in items]} for _, touch, items in t.neurons],
-                "ntk_factors": len(t.hs), "bias_pairs": len(t.bias_pairs),
+                "objects": [_object_text(o, None) for o in t.objs], "bias_pairs": len(t.bias_pairs),
                 "correction": ({"kind": t.correction[0], "label": t.correction[1], "neurons": len(t.correction[2])}
                                if t.correction else None),
                 "value": str(self.value)}
