@@ -16,7 +16,38 @@ from nntheory.diagrams._generate import Diagram, statistic_name
 __all__ = ["drawing_provenance", "draw_diagrams", "tikz"]
 
 
-def _positions(d: Diagram) -> dict:
+_NTK_COLUMNS = {"field": 0.0, "bias": 0.8, "neuron": 1.5, "obj": 2.5, "corr": 3.4}
+
+
+def _is_ntk(d) -> bool:
+    return not isinstance(d, Diagram)
+
+
+def _ntk_positions(d) -> dict:
+    """NTK-sector diagram: fields, bias pairs, layer-l neurons, layer-l objects and the correction in columns."""
+    cols: dict = {}
+    for node in d.graph.nodes:
+        cols.setdefault(node[0], []).append(node)
+    pos = {}
+    for kind, nodes in cols.items():
+        nodes = sorted(nodes, key=str)
+        for t, node in enumerate(nodes):
+            pos[node] = (_NTK_COLUMNS[kind], -(t - (len(nodes) - 1) / 2) * 1.1)
+    return pos
+
+
+def _ntk_label(d, node) -> str:
+    kind, label = d.graph.nodes[node]["kind"], d.graph.nodes[node]["label"]
+    if kind == "field":
+        return f"{label[1]}"
+    if kind == "neuron":
+        return "".join(str(x) for x in label)
+    return str(label)
+
+
+def _positions(d) -> dict:
+    if _is_ntk(d):
+        return _ntk_positions(d)
     cfg = d.config
     pos = {}
     m = sum(len(B) for B in cfg.blocks)
@@ -80,7 +111,9 @@ def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str |
             ax.add_patch(FancyArrowPatch(pos[u], pos[v], arrowstyle="-", connectionstyle=f"arc3,rad={rad}", lw=1.4, color="0.2"))
         for node, (x, y) in pos.items():
             kind = node[0]
-            if kind == "ext":
+            if _is_ntk(d):
+                _draw_ntk_node(ax, d, node, x, y)
+            elif kind == "ext":
                 ax.text(x - 0.15, y, f"{node[1] + 1}", ha="right", va="center", fontsize=10)
                 ax.plot([x], [y], "o", ms=3, color="0.2")
             elif kind == "vtx":
@@ -94,7 +127,7 @@ def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str |
                 j, k = d.graph.nodes[node]["label"]
                 ax.text(x, y, statistic_name(j, k), ha="center", va="center", fontsize=9,
                         bbox=dict(boxstyle="circle,pad=0.3", fc="white", ec="black"))
-        ax.set_xlim(-0.6, 3.1)
+        ax.set_xlim(-0.9, 3.9 if _is_ntk(d) else 3.1)
         ys = [p[1] for p in pos.values()]
         ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
         ax.set_title(f"x {d.symmetry_factor}", fontsize=10)
@@ -116,6 +149,25 @@ def draw_diagrams(ds, path: str | None = None, *, columns: int = 4, title: str |
     return fig
 
 
+def _draw_ntk_node(ax, d, node, x, y) -> None:
+    kind, text = node[0], _ntk_label(d, node)
+    if kind == "field":
+        ax.plot([x], [y], "o", ms=3, color="0.2")
+        ax.text(x - 0.12, y, text, ha="right", va="center", fontsize=9)
+    elif kind == "neuron":  # a neuron of layer l; the digits are the derivative orders of sigma on it
+        ax.plot([x], [y], "o", ms=12, color="black")
+        ax.text(x, y, text, ha="center", va="center", fontsize=6, color="white")
+    elif kind == "corr" and text == "Wg":
+        ax.plot([x], [y], "X", ms=13, color="black")
+        ax.text(x + 0.2, y, "Wg", ha="left", va="center", fontsize=9)
+    elif kind == "bias":
+        ax.text(x, y, "C_b", ha="center", va="center", fontsize=7, bbox=dict(boxstyle="square,pad=0.2", fc="0.9", ec="0.3"))
+    elif kind == "obj":
+        ax.text(x, y, text, ha="center", va="center", fontsize=7, bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="0.2"))
+    else:
+        ax.text(x, y, text, ha="center", va="center", fontsize=8, bbox=dict(boxstyle="circle,pad=0.3", fc="white", ec="black"))
+
+
 def drawing_provenance(ds) -> dict:
     """The provenance of a picture of diagrams: nntheory version, generator, the statistics and their counts.
 
@@ -130,7 +182,7 @@ def drawing_provenance(ds) -> dict:
 
     ds = list(ds)
     canon = json.dumps([d.to_dict() for d in ds], sort_keys=True).encode()
-    names = sorted({d.statistic.name for d in ds})
+    names = sorted({getattr(d.statistic, "name", d.statistic) for d in ds})
     return {"generator": f"nntheory {__version__}", "nntheory_version": __version__,
             "generator_function": "nntheory.diagrams.draw_diagrams", "statistics": names, "count": len(ds),
             "diagrams_sha256": hashlib.sha256(canon).hexdigest()}
@@ -159,7 +211,9 @@ def tikz(ds, *, standalone: bool = True) -> str:
             kind = node[0]
             nm = f"{kind}{node[1]}"
             names[node] = nm
-            if kind == "ext":
+            if _is_ntk(d):
+                lines.append(_tikz_ntk_node(d, node, nm, x, y))
+            elif kind == "ext":
                 lines.append(rf"  \vertex ({nm}) at ({x:.2f}, {y:.2f}) {{\({node[1] + 1}\)}};")
             elif kind == "vtx":
                 _nB, rb = d.graph.nodes[node]["label"]
@@ -185,6 +239,18 @@ def tikz(ds, *, standalone: bool = True) -> str:
             f"% provenance: {json.dumps(drawing_provenance(ds), sort_keys=True)}\n"
             "\\documentclass[border=4pt]{standalone}\n\\usepackage{tikz-feynman}\n\\begin{document}\n"
             + body + "\n\\end{document}\n")
+
+
+def _tikz_ntk_node(d, node, nm: str, x: float, y: float) -> str:
+    kind, text = node[0], _ntk_label(d, node).replace("_", r"\_")
+    at = f"({nm}) at ({x:.2f}, {y:.2f})"
+    if kind == "field":
+        return rf"  \vertex {at} {{\texttt{{{text}}}}};"
+    if kind == "neuron":
+        return rf"  \vertex[dot, label=above:{{\(\scriptstyle {text}\)}}] {at} {{}};"
+    if kind == "corr" and text == "Wg":
+        return rf"  \vertex[crossed dot, label=right:{{\(\mathrm{{Wg}}\)}}] {at} {{}};"
+    return rf"  \vertex[blob, minimum size=0.6cm, label=center:{{\texttt{{{text}}}}}] {at} {{}};"
 
 
 def _tex_name(j: int, k: int) -> str:

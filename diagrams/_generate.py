@@ -275,9 +275,14 @@ def _weingarten_diagram() -> Diagram:
     return Diagram(DiagramStatistic(2, 1), g, cfg, 1, Fraction(-1))
 
 
+#: the NTK-sector statistics, whose diagrams come from :mod:`nntheory.diagrams._ntk`
+_NTK_ONLY = ("Theta", "Theta1", "D", "F", "A", "B", "P", "Q", "R", "S", "T", "U")
+
+
 def diagrams(statistic: str | tuple[int, int], init: str = "gaussian") -> tuple[Diagram, ...]:
     """All diagrams of a statistic (``"V2"``, ``"U6"``, ``(m, k)``), deduplicated up to isomorphism
-    with the external legs labeled. Deterministic order.
+    with the external legs labeled. Deterministic order. The NTK-sector names (``Theta, Theta1, D, F, A, B, P, Q, R,
+    S, T, U``) give their :class:`~nntheory.diagrams.NTKDiagram` s (:func:`~nntheory.diagrams.ntk_diagrams`).
 
     Args:
         statistic: a name (``"V2"``, ``"kappa5_4"``) or ``(m, k)``: the ``m``-th cumulant of the kernel at ``1/n^k``.
@@ -290,6 +295,10 @@ def diagrams(statistic: str | tuple[int, int], init: str = "gaussian") -> tuple[
             :data:`MAX_ORDER` (the count and the time grow factorially: 994 diagrams and ~10 s for
             ``kappa4_4``, ~1 min for ``V`` at ``1/n^5``); orthogonal ``init`` with ``k > 1``.
     """
+    if isinstance(statistic, str) and statistic in _NTK_ONLY:
+        from nntheory.diagrams._ntk import ntk_diagrams
+
+        return ntk_diagrams(statistic, init)
     m, k = parse_statistic(statistic) if isinstance(statistic, str) else statistic
     init = _check_init(init, k if isinstance(k, int) else 0, "diagrams")
     ds = _gaussian_diagrams((m, k))

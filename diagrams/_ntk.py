@@ -218,7 +218,8 @@ def _pieces(f: tuple, fi: int) -> list[_Piece]:
                 idx = {bi: t for t, bi in enumerate(members)}
                 objs.append(_object([blocks[bi][:3] for bi in members],
                                     [(idx[u], idx[v]) for u, v in bedges if u in idx]))
-            kind = "".join(types) if types else ("b" if biases else "W")
+            kind = (",".join({"b": "lambda_b", "W": "lambda_W", "old": "old"}[t] for t in types) if types
+                    else ("bias" if biases else "W"))
             out.append(_Piece(kind, coef, ws, biases, tuple(lam), funcs, tuple(objs)))
     return out
 
@@ -408,6 +409,8 @@ def _insertions(ctx: _Context, cfg: _Config):
             for c3 in neurons:
                 fc = cfg.funcs[c3]
                 val = sympy.Integer(0)
+                fired = [nm for nm, ok in (("P", _delta((c0, c1), (c2, c3))), ("P", _delta((c0, c2), (c1, c3))),
+                                           ("Q", _delta((c0, c3), (c1, c2)))) if ok]
                 for e in sorted({x for x, _ in fc}):
                     coef = ((ctx.Pt(d0, d1, d2, e) if _delta((c0, c1), (c2, c3)) else 0)
                             + (ctx.Pt(d0, d2, d1, e) if _delta((c0, c2), (c1, c3)) else 0)
@@ -415,19 +418,22 @@ def _insertions(ctx: _Context, cfg: _Config):
                     if coef != 0:
                         val += coef * ctx.stein(e, fc)
                 if val != 0:
-                    yield "PQ", (c0, c1, c2, c3), val * _lead(ctx, cfg, skip_c=(c3,), skip_o=skip)
+                    yield "+".join(fired), (c0, c1, c2, c3), val * _lead(ctx, cfg, skip_c=(c3,), skip_o=skip)
         elif kinds == ["ddI"]:
             _, (c0, c1, c2, c3), (a0, a1, a2, a3) = cfg.objs[rest_objs[0]]
             val = ((ctx.R(a0, a1, a2, a3) if _delta((c0, c1), (c2, c3)) else 0)
                    + (ctx.R(a0, a2, a1, a3) if _delta((c0, c2), (c1, c3)) else 0)
                    + (ctx.R(a0, a3, a1, a2) if _delta((c0, c3), (c1, c2)) else 0))
-            yield "R", (c0, c1, c2, c3), val * _lead(ctx, cfg, skip_o=skip)
+            n_r = sum(map(bool, (_delta((c0, c1), (c2, c3)), _delta((c0, c2), (c1, c3)), _delta((c0, c3), (c1, c2)))))
+            yield ("R" if n_r == 1 else f"{n_r}R"), (c0, c1, c2, c3), val * _lead(ctx, cfg, skip_o=skip)
         elif kinds == ["ddII"]:
             _, (c1, c2, c3, c4), ins = cfg.objs[rest_objs[0]]
             val = ((ctx.S(*ins) if _delta((c1, c2), (c3, c4)) else 0)
                    + (ctx.T(*ins) if _delta((c1, c3), (c2, c4)) else 0)
                    + (ctx.U(*ins) if _delta((c1, c4), (c2, c3)) else 0))
-            yield "STU", (c1, c2, c3, c4), val * _lead(ctx, cfg, skip_o=skip)
+            fired = [nm for nm, ok in (("S", _delta((c1, c2), (c3, c4))), ("T", _delta((c1, c3), (c2, c4))),
+                                       ("U", _delta((c1, c4), (c2, c3)))) if ok]
+            yield "+".join(fired) or "STU", (c1, c2, c3, c4), val * _lead(ctx, cfg, skip_o=skip)
         # any other product of objects of vanishing mean is O(1/n^2) (module docstring)
         return
     for c in neurons:
@@ -693,13 +699,15 @@ def _object_text(o: tuple, names: dict | None) -> str:
 
 
 def _graph(fields: tuple, t: _Term) -> nx.MultiGraph:
+    """Nodes ``("field", f)``, ``("neuron", x)``, ``("bias", x)``, ``("obj", x)``, ``("corr", 0)`` (ints x)."""
     g = nx.MultiGraph()
+    ids = {c: x for x, (c, _, _) in enumerate(t.neurons)}
     for fi, (f, kind) in enumerate(zip(fields, t.pieces)):
         g.add_node(("field", fi), kind="field", label=(fi, _field_text(f), kind))
     for c, touch, items in t.neurons:
-        g.add_node(("neuron", c), kind="neuron", label=tuple(sorted(d for _, d in items)))
+        g.add_node(("neuron", ids[c]), kind="neuron", label=tuple(sorted(d for _, d in items)))
         for fi in sorted(touch):
-            g.add_edge(("field", fi), ("neuron", c))
+            g.add_edge(("field", fi), ("neuron", ids[c]))
     for x, (fi, fj) in enumerate(t.bias_pairs):
         g.add_node(("bias", x), kind="bias", label="C_b")
         g.add_edge(("field", fi), ("bias", x))
@@ -707,12 +715,12 @@ def _graph(fields: tuple, t: _Term) -> nx.MultiGraph:
     for x, o in enumerate(t.objs):
         g.add_node(("obj", x), kind="object", label=_object_text(o, None))
         for c in o[1]:
-            g.add_edge(("obj", x), ("neuron", c))
+            g.add_edge(("obj", x), ("neuron", ids[c]))
     if t.correction:
         kind, label, links = t.correction
         g.add_node(("corr", 0), kind=kind, label=label)
-        for c in links:
-            g.add_edge(("corr", 0), ("neuron", c))
+        for c in sorted(set(links), key=str):
+            g.add_edge(("corr", 0), ("neuron", ids[c]))
     return g
 
 
@@ -760,8 +768,7 @@ class NTKDiagram:
                 "neurons": [{"fields": list(touch), "derivatives": [d for _, d in items]} for _, touch, items in t.neurons],
                 "objects": [_object_text(o, None) for o in t.objs], "bias_pairs": len(t.bias_pairs),
                 "correction": ({"kind": t.correction[0], "label": t.correction[1], "neurons": len(t.correction[2])}
-                               if t.correction else None),
-                "value": str(self.value)}
+                               if t.correction else None)}
 
 
 @lru_cache(maxsize=64)

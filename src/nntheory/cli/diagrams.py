@@ -17,7 +17,8 @@ def add_arguments(d) -> None:
     d.add_argument("action", choices=("list", "count", "draw"))
     d.add_argument("--statistic", required=True,
                    help="K (kernel), V (four-point), U6 (six-point), W (eight-point), kappaM (M-th cumulant of the kernel), "
-                        "with --order; or an exact name such as K1, V2, U3")
+                        "with --order; or an exact name such as K1, V2, U6_3; or an NTK-sector statistic at order 1/n: "
+                        "Theta (order 0), Theta1, D, F, A, B, P, Q (dNTK), R, S, T, U (ddNTK)")
     d.add_argument("--order", type=int, default=None, help="the power k of 1/n")
     d.add_argument("--init", default="gaussian",
                    help="weight initialisation: gaussian (default) or orthogonal (order <= 1: V gains the Weingarten "
@@ -29,6 +30,10 @@ def add_arguments(d) -> None:
 def run(args) -> int:
     """List, count or draw the diagrams of ``--statistic`` at ``--order``."""
     from nntheory.diagrams import diagrams, resolve_statistic, statistic_name
+    from nntheory.diagrams._generate import _NTK_ONLY
+
+    if args.statistic in _NTK_ONLY:
+        return _run_ntk(args)
 
     from nntheory.diagrams._generate import MAX_ORDER
 
@@ -62,6 +67,41 @@ def run(args) -> int:
         sidecar = _draw(ds, args.output, f"{name}: kappa_{m} at 1/n^{k}" + (", orthogonal weights" if args.init ==
                                                                               "orthogonal" else ""),
                         {"statistic": name, "m": m, "order": k, "init": args.init})
+        print(json.dumps({"statistic": name, "count": len(ds), "output": args.output, "provenance": sidecar},
+                         sort_keys=True))
+    return 0
+
+
+def _run_ntk(args) -> int:
+    """The NTK-sector diagrams (:func:`nntheory.diagrams.ntk_diagrams`): order 1/n (``Theta``: its leading order)."""
+    from nntheory.diagrams import ntk_diagrams
+
+    name = args.statistic
+    k = 0 if name == "Theta" else 1
+    if args.order is not None and args.order != k:
+        raise SpecError(f"--order: the NTK-sector diagrams of {name} are generated at order {k} (1/n^{k}) only, got "
+                        f"--order {args.order}: higher orders (e.g. the NTK mean at 1/n^2) are not in the engine.")
+    if args.init not in ("gaussian", "orthogonal"):
+        raise SpecError(f"--init: must be gaussian or orthogonal, got {args.init!r}.")
+    if args.action == "draw":
+        _check_output(args.output)
+    elif args.output is not None:
+        raise SpecError(f"--output: only for 'draw' (got {args.output!r} with '{args.action}').")
+    ds = ntk_diagrams(name, args.init)
+    what = f"{name} at order 1/n^{k}" + (", orthogonal weights" if args.init == "orthogonal" else "")
+    if args.action == "count":
+        print(len(ds))
+    elif args.action == "list" and args.format == "json":
+        print(json.dumps({"statistic": name, "order": k, "init": args.init, "count": len(ds), "sector": "ntk",
+                          "fields": [list(f) for f in ds[0].fields] if ds else [],
+                          "diagrams": [d.to_dict() for d in ds]}, sort_keys=True))
+    elif args.action == "list":
+        print(f"# {what}; {len(ds)} diagrams (symmetry factor; fields[their pieces]; layer-l neurons: sigma "
+              "derivatives; layer-l objects; the 1/n correction: insertion, coincidence or Weingarten)")
+        for d in ds:
+            print(d.describe())
+    else:
+        sidecar = _draw(ds, args.output, what, {"statistic": name, "order": k, "init": args.init})
         print(json.dumps({"statistic": name, "count": len(ds), "output": args.output, "provenance": sidecar},
                          sort_keys=True))
     return 0

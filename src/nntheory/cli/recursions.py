@@ -76,6 +76,9 @@ def add_arguments(r) -> None:
     r.add_argument("--init", default="gaussian",
                    help="weight initialisation: gaussian (default) or orthogonal (Gaussian first layer, then sqrt(C_W) O "
                         "with O Haar-orthogonal; square hidden layers assumed; every statistic)")
+    r.add_argument("--derivation", choices=("hand", "diagrams"), default="hand",
+                   help="where the NTK-sector updates come from: the hand-derived recursions (default) or the Feynman-"
+                        "diagram engine (nntheory.diagrams.ntk_diagram_recursion; the two are equal symbolically)")
     r.add_argument("--format", choices=("json", "table"), default="json")
 
 
@@ -184,8 +187,14 @@ def run(args) -> int:
     if ddntk and not act.is_smooth:
         raise SpecError(f"--statistics: R, S, T, U (the ddNTK) need a smooth activation (second and third derivatives "
                         f"as functions); {act.name!r} has kinks.")
-    rec = (ntk_recursion(act, m, dntk=dntk or ddntk, ddntk=ddntk, init=init) if ntk
-           else finite_width_recursion(act, m, init=init))
+    derivation = getattr(args, "derivation", "hand")
+    if derivation == "diagrams":
+        from nntheory.diagrams import ntk_diagram_recursion
+
+        rec = ntk_diagram_recursion(act, m, dntk=dntk or ddntk, ddntk=ddntk, init=init)
+    else:
+        rec = (ntk_recursion(act, m, dntk=dntk or ddntk, ddntk=ddntk, init=init) if ntk
+               else finite_width_recursion(act, m, init=init))
     comp = compile_recursion(rec)
     out = {k: np.asarray(v) for k, v in comp(G, depth=args.depth, C_W=C_W, C_b=C_b, lambda_W=lam_W, lambda_b=lam_b,
                                               ratios=ratios).items()}
@@ -193,6 +202,8 @@ def run(args) -> int:
     layers = [_layer_row(out, l, pairs, single, names or DEFAULT_STATISTICS) for l in range(args.depth)]
     settings = {"activation": act.name, "activation_expr": str(act.expr), "C_W": C_W, "C_b": C_b, "depth": args.depth,
                 "lambda_b": lam_b, "lambda_W": lam_W, "widths": widths, "dtype": "float64", "conventions": CONVENTIONS}
+    if derivation == "diagrams":
+        settings["derivation"] = "diagrams"
     if names is not None:
         settings.update({"statistics": list(names), "init": init, "ntk_conventions": NTK_CONVENTIONS})
     if init == "orthogonal":
