@@ -535,7 +535,8 @@ def _pairing_terms(ctx, pieces, ws, pairing, crossed, bias_links, weight, nf):
         if _connected(nf, base_links + [tuple(ws[w][1] for w in crossed)]):
             v = _lead(ctx, cfg)
             if v != 0:
-                yield term(1, -weight * v, ("weingarten", "Wg", ()))
+                links = tuple(sorted({uf.find(ws[w][0][1]) for w in crossed}, key=str))
+                yield term(1, -weight * v, ("weingarten", "Wg", links))
         return
     if _connected(nf, base_links):
         v = _lead(ctx, cfg)
@@ -605,7 +606,7 @@ def _cumulant(act: Activation, m: int, fields: tuple, init: str) -> tuple[sympy.
     c = [sympy.Integer(0), sympy.Integer(0)]
     for t in _terms(ctx, fields, init):
         c[t.order] += t.value
-    return sympy.expand(c[0]), sympy.expand(c[1])
+    return c[0], c[1]
 
 
 def _statistic_value(act, m, name, idx, init):

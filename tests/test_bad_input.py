@@ -187,7 +187,7 @@ CASES = [
     ("dia-order-neg", ["diagrams", "count", "--statistic", "K", "--order", "-1"], "--order"),
     ("dia-kappa-huge", ["diagrams", "count", "--statistic", "kappa10000000000", "--order", "1"], "--order"),
     ("dia-kappa-exact-huge", ["diagrams", "count", "--statistic", "kappa100_99"], "order"),
-    ("dia-stat", ["diagrams", "list", "--statistic", "Q", "--order", "1"], "statistic"),
+    ("dia-stat", ["diagrams", "list", "--statistic", "Zeta", "--order", "1"], "statistic"),
     ("dia-no-order", ["diagrams", "count", "--statistic", "V"], "--order"),
     ("dia-draw-noout", ["diagrams", "draw", "--statistic", "V", "--order", "1"], "--output"),
     ("dia-draw-ext", ["diagrams", "draw", "--statistic", "V", "--order", "1", "-o", "{out}/x.gif"], "--output"),

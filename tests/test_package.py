@@ -227,7 +227,8 @@ API = {
         "write_ntk_saturation",
     ],
     "nntheory.diagrams": [
-        "Diagram", "DiagramStatistic", "diagram_recursion", "diagram_sum", "diagrams", "draw_diagrams", "drawing_provenance",
+        "Diagram", "DiagramStatistic", "NTKDiagram", "NTK_DIAGRAM_STATISTICS", "diagram_recursion", "diagram_sum", "diagrams",
+        "draw_diagrams", "drawing_provenance", "field_cumulant", "ntk_diagram_recursion", "ntk_diagrams",
         "parse_statistic", "resolve_statistic", "statistic_name", "tikz",
     ],
 }
@@ -236,7 +237,7 @@ API = {
 DOCTEST_MODULES = [
     "nntheory._checks", "nntheory.theory._activations", "nntheory.theory._parsing", "nntheory.theory._gaussian", "nntheory.theory.finite_width._recursions",
     "nntheory.theory.finite_width._criticality", "nntheory.numerics._compile", "nntheory.numerics._inputs",
-    "nntheory.diagrams._statistics", "nntheory.theory.so3._su2", "nntheory.theory.so3._so3",
+    "nntheory.diagrams._statistics", "nntheory.diagrams._ntk", "nntheory.theory.so3._su2", "nntheory.theory.so3._so3",
     "nntheory.theory.so3._recoupling", "nntheory.theory.lie._actions", "nntheory.theory.lie._invariants",
     "nntheory.theory.lie._fields",
 ]
