@@ -4,7 +4,7 @@
 into layer-to-layer recursions (a :class:`~nntheory.theory.Recursion`), :func:`draw_diagrams` and
 :func:`tikz` render them. The NTK sector (``Theta, Theta1, D, F, A, B``, the dNTK ``P, Q`` and the ddNTK ``R, S, T, U``,
 order ``1/n``, Gaussian and orthogonal weights) has its own engine: :func:`ntk_diagrams`,
-:func:`ntk_diagram_recursion`, :func:`field_cumulant` (:mod:`nntheory.diagrams._ntk`). See :mod:`nntheory.diagrams._generate` for the derivation. Pure symbolic:
+:func:`ntk_diagram_recursion`, :func:`field_cumulant` (:mod:`nntheory.diagrams._ntk`); the NTK mean to ``1/n^2``: :func:`ntk_mean_recursion`. See :mod:`nntheory.diagrams._generate` for the derivation. Pure symbolic:
 importing it loads no JAX or numpy.
 """
 
@@ -21,6 +21,8 @@ from nntheory.diagrams._ntk import NTKDiagram as NTKDiagram
 from nntheory.diagrams._ntk import field_cumulant as field_cumulant
 from nntheory.diagrams._ntk import ntk_diagram_recursion as ntk_diagram_recursion
 from nntheory.diagrams._ntk import ntk_diagrams as ntk_diagrams
+from nntheory.diagrams._ntk_nnlo import NTK_MEAN_STATISTICS as NTK_MEAN_STATISTICS
+from nntheory.diagrams._ntk_nnlo import ntk_mean_recursion as ntk_mean_recursion
 from nntheory.diagrams._statistics import parse_statistic as parse_statistic
 from nntheory.diagrams._statistics import resolve_statistic as resolve_statistic
 from nntheory.diagrams._statistics import statistic_name as statistic_name
@@ -30,6 +32,7 @@ __all__ = [
     "DiagramStatistic",
     "NTKDiagram",
     "NTK_DIAGRAM_STATISTICS",
+    "NTK_MEAN_STATISTICS",
     "diagram_recursion",
     "diagram_sum",
     "diagrams",
@@ -38,6 +41,7 @@ __all__ = [
     "field_cumulant",
     "ntk_diagram_recursion",
     "ntk_diagrams",
+    "ntk_mean_recursion",
     "parse_statistic",
     "resolve_statistic",
     "statistic_name",

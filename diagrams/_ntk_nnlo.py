@@ -326,7 +326,6 @@ def _moment(act: Activation, m: int, fields: tuple):
     """``E[prod fields]`` to ``1/n^2`` (Gaussian weights)."""
     sec = _second(act, m)
     total = _zero()
-    nf = len(fields)
     for pieces in product(*[_pieces(f, fi) for fi, f in enumerate(fields)]):
         coef = sympy.Mul(*[p.coef for p in pieces])
         ws = [(w, fi) for fi, p in enumerate(pieces) for w in p.ws]

@@ -227,8 +227,8 @@ API = {
         "write_ntk_saturation",
     ],
     "nntheory.diagrams": [
-        "Diagram", "DiagramStatistic", "NTKDiagram", "NTK_DIAGRAM_STATISTICS", "diagram_recursion", "diagram_sum", "diagrams",
-        "draw_diagrams", "drawing_provenance", "field_cumulant", "ntk_diagram_recursion", "ntk_diagrams",
+        "Diagram", "DiagramStatistic", "NTKDiagram", "NTK_DIAGRAM_STATISTICS", "NTK_MEAN_STATISTICS", "diagram_recursion", "diagram_sum", "diagrams",
+        "draw_diagrams", "drawing_provenance", "field_cumulant", "ntk_diagram_recursion", "ntk_diagrams", "ntk_mean_recursion",
         "parse_statistic", "resolve_statistic", "statistic_name", "tikz",
     ],
 }
