@@ -3,7 +3,9 @@
 One run prints three sections (machine load and device are printed first; read ratios within a run):
 
 1. **Symbolic generation.** Wall time of ``ntk_recursion(act, m, dntk=True, ddntk=True)`` (all ``1/n`` NTK-sector
-   recursions: ``K, V, K1, Theta, Theta1, D, F, A, B, P, Q, R, S, T, U``) for one and two inputs. "cold" is the first
+   recursions: ``K, V, K1, Theta, Theta1, D, F, A, B, P, Q, R, S, T, U``) for one and two inputs; the same recursions
+   generated from the Feynman diagrams (``ntk_diagram_recursion``, cold), with the ratio to the hand-derived ones,
+   and the NTK mean to ``1/n^2`` (``ntk_mean_recursion``, one input, cold). "cold" is the first
    call in a fresh interpreter (a subprocess per input count; imports excluded, every cache empty); "in-process" calls
    it here in the order one input, two inputs (the two-input call finds the lower-level sympy caches of the one-input
    call warm), then again (``ntk_recursion``'s own ``lru_cache`` hit).
@@ -75,9 +77,19 @@ def matmul_peak(n=1024, reps=5):
 # ---------------------------------------------------------------- 1. symbolic generation
 
 
-def cold_generation(m):
-    """Seconds of the first ``ntk_recursion(tanh, m, dntk=True, ddntk=True)`` in a fresh interpreter, and its names."""
-    out = subprocess.run([sys.executable, "-c", _COLD.format(m=m)], check=True, capture_output=True, text=True)
+_COLD_DIAGRAMS = (
+    "import time; from nntheory.theory import activation; "
+    "from nntheory.diagrams import ntk_diagram_recursion, ntk_mean_recursion; a = activation('tanh'); "
+    "t = time.perf_counter(); rec = {call}; "
+    "print(time.perf_counter() - t, ','.join(s.name for s in rec.statistics))"
+)
+
+
+def cold_generation(m, call=None):
+    """Seconds of the first ``ntk_recursion(tanh, m, dntk=True, ddntk=True)`` (or of ``call``, from
+    :mod:`nntheory.diagrams`) in a fresh interpreter, and its names."""
+    code = _COLD.format(m=m) if call is None else _COLD_DIAGRAMS.format(call=call)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     seconds, names = out.stdout.split()
     return float(seconds), names.split(",")
 
@@ -105,6 +117,14 @@ def symbolic_section():
         print(f"{m:6d} {cold:8.3f} {first[m]:19.3f} {again:9.2e}  {','.join(names[m])}")
     print("cold: fresh interpreter, imports excluded; in-process first: the 2-input call follows the 1-input one "
           "(shared sympy caches warm); repeat: lru_cache hit")
+    print("the same recursions generated from the Feynman diagrams (nntheory.diagrams, cold; equal symbolically):")
+    for m in (1, 2):
+        cold, dn = cold_generation(m, f"ntk_diagram_recursion(a, {m}, ddntk=True)")
+        assert tuple(dn) == STATISTICS, dn
+        print(f"{m:6d} {cold:8.3f}  ntk_diagram_recursion(tanh, {m}, ddntk=True): ratio to hand-derived cold "
+              f"{cold / cold_generation(m)[0]:.2f}")
+    cold, dn = cold_generation(1, "ntk_mean_recursion(a, 1)")
+    print(f"{1:6d} {cold:8.3f}  ntk_mean_recursion(tanh, 1): the NTK mean to 1/n^2 ({','.join(dn)})")
 
 
 # ---------------------------------------------------------------- 2. compiled recursions

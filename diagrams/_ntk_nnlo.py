@@ -387,16 +387,21 @@ def ntk_mean_recursion(act: Activation, n_inputs: int = 1) -> Recursion:
 
     Args:
         act: the activation.
-        n_inputs: the number of inputs (the six-index tensors make more than two slow).
+        n_inputs: the number of inputs; 1 for now: the engine handles any number, but the six-index tensors ``D4``,
+            ``F4`` take tens of minutes to generate for two inputs (about 11 s for one component of ``Theta2`` with
+            ReLU), so more than one input is refused rather than left to run.
     Returns:
         A :class:`~nntheory.theory.Recursion` (compile it with :func:`nntheory.numerics.compile_recursion`);
         ``E[H_ii] = Theta + Theta1/n + Theta2/n^2``.
     Raises:
-        SpecError: ``n_inputs`` not an int >= 1.
+        SpecError: ``n_inputs`` not 1.
     """
     from nntheory._checks import check_int
 
     m = check_int(n_inputs, "n_inputs", lo=1, where="ntk_mean_recursion")
+    if m != 1:
+        raise SpecError(f"ntk_mean_recursion: n_inputs must be 1 for now, got {m}: with several inputs the six-index "
+                        "tensors D4, F4 take tens of minutes to generate.")
     return _ntk_mean_recursion(act, m)
 
 

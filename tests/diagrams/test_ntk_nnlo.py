@@ -161,9 +161,28 @@ def test_quadratic_network_ntk_mean_matches_its_exact_finite_width_value(depth, 
         assert got[2] != 0  # depth 3 has no 1/n^2 term; depth 4 does
 
 
-def test_bad_input():
+def test_bad_input(cli):
     with pytest.raises(SpecError, match="n_inputs"):
         ntk_mean_recursion(activation("tanh"), 0)
+    with pytest.raises(SpecError, match="n_inputs must be 1"):
+        ntk_mean_recursion(activation("tanh"), 2)
+    for args, needle in (
+        (("--statistics", "Theta2", "--gram", "[[1,0.2],[0.2,1]]"), "--gram"),
+        (("--statistics", "Theta2,A"), "--statistics"),
+        (("--statistics", "Theta2", "--init", "orthogonal"), "--init"),
+    ):
+        out = cli("recursions", "--activation", "tanh", "--depth", "3", *args)
+        assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr, args
+
+
+def test_cli_prints_the_ntk_mean_to_second_order(cli):
+    import json
+
+    out = cli("recursions", "--activation", "relu", "--depth", "4", "--statistics", "Theta,Theta1,Theta2,D4,F4")
+    js = json.loads(out.stdout)
+    assert js["settings"]["derivation"] == "diagrams"
+    assert [row["Theta2"] for row in js["layers"]] == [0.0] * 4  # ReLU, one input: exactly no 1/n^2 correction
+    assert js["layers"][-1]["D4"] != 0
 
 
 def test_two_inputs_keep_the_tensor_symmetries():

@@ -79,8 +79,9 @@ def _run_ntk(args) -> int:
     name = args.statistic
     k = 0 if name == "Theta" else 1
     if args.order is not None and args.order != k:
-        raise SpecError(f"--order: the NTK-sector diagrams of {name} are generated at order {k} (1/n^{k}) only, got "
-                        f"--order {args.order}: higher orders (e.g. the NTK mean at 1/n^2) are not in the engine.")
+        raise SpecError(f"--order: the NTK-sector diagrams of {name} are listed at order {k} (1/n^{k}) only, got "
+                        f"--order {args.order}: second-order diagrams are not listed (the NTK mean to 1/n^2 is "
+                        "generated: nntheory recursions --statistics Theta,Theta1,Theta2).")
     if args.init not in ("gaussian", "orthogonal"):
         raise SpecError(f"--init: must be gaussian or orthogonal, got {args.init!r}.")
     if args.action == "draw":

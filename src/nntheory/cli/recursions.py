@@ -20,7 +20,10 @@ ORDER_CONVENTIONS = ("PDLT, equal widths n: kappa_m(G) = sum_k S(m,k)/n^k for th
 
 
 #: the statistics --statistics accepts (order of the JSON keys in the help); default: today's four
-STATISTICS = ("K", "K1", "V", "Theta", "Theta1", "A", "B", "D", "F", "P", "Q", "R", "S", "T", "U")
+STATISTICS = ("K", "K1", "V", "Theta", "Theta1", "A", "B", "D", "F", "P", "Q", "R", "S", "T", "U",
+              "Theta2", "K2", "V2", "U6", "D2", "F2", "D4", "F4")
+#: the 1/n^2 statistics of the NTK mean (nntheory.diagrams.ntk_mean_recursion; Gaussian weights)
+SECOND_ORDER = ("Theta2", "K2", "V2", "U6", "D2", "F2", "D4", "F4")
 DEFAULT_STATISTICS = ("K", "V", "K1", "Theta")
 #: PDLT's ddNTK tensors (smooth activations)
 DDNTK = ("R", "S", "T", "U")
@@ -72,7 +75,10 @@ def add_arguments(r) -> None:
                         "Theta1 is the 1/n NTK mean, D, F the NTK-preactivation and A, B the NTK-variance tensors (PDLT ch. 8), "
                         "P, Q the tensors of the dNTK's second-derivative piece (smooth activations; adds dNTK_moments, "
                         "the moments of PDLT's dNTK), "
-                        "R, S, T, U the ddNTK means (PDLT ch. 11; smooth activations; adds ddNTK_moments)")
+                        "R, S, T, U the ddNTK means (PDLT ch. 11; smooth activations; adds ddNTK_moments); "
+                        "Theta2 the NTK mean at 1/n^2 (E[H_ii] = Theta + Theta1/n + Theta2/n^2; Gaussian weights) with "
+                        "what its recursion needs: K2, V2, U6 (kernel sector at 1/n^2), D2, F2 (1/n^2 parts of D, F), "
+                        "D4, F4 (six-point NTK-preactivation vertices); from the Feynman-diagram engine")
     r.add_argument("--init", default="gaussian",
                    help="weight initialisation: gaussian (default) or orthogonal (Gaussian first layer, then sqrt(C_W) O "
                         "with O Haar-orthogonal; square hidden layers assumed; every statistic)")
@@ -188,7 +194,23 @@ def run(args) -> int:
         raise SpecError(f"--statistics: R, S, T, U (the ddNTK) need a smooth activation (second and third derivatives "
                         f"as functions); {act.name!r} has kinks.")
     derivation = getattr(args, "derivation", "hand")
-    if derivation == "diagrams":
+    second = names is not None and bool(set(SECOND_ORDER) & set(names))
+    if second:
+        if init != "gaussian":
+            raise SpecError(f"--init {init}: the 1/n^2 statistics {', '.join(SECOND_ORDER)} are generated for Gaussian "
+                            "weights only (the higher Weingarten terms are not in the engine).")
+        other = sorted(set(names) - set(SECOND_ORDER) - {"K", "V", "K1", "Theta", "Theta1", "D", "F"})
+        if other:
+            raise SpecError(f"--statistics: {', '.join(other)} cannot be asked for together with the 1/n^2 statistics "
+                            f"({', '.join(SECOND_ORDER)}); run them separately.")
+        if m != 1:
+            raise SpecError(f"--gram: the 1/n^2 statistics ({', '.join(SECOND_ORDER)}) are generated for one input "
+                            f"(--x2) only, got {m} inputs: with several the six-index tensors D4, F4 take tens of minutes.")
+        from nntheory.diagrams import ntk_mean_recursion
+
+        rec = ntk_mean_recursion(act, m)
+        derivation = "diagrams"
+    elif derivation == "diagrams":
         from nntheory.diagrams import ntk_diagram_recursion
 
         rec = ntk_diagram_recursion(act, m, dntk=dntk or ddntk, ddntk=ddntk, init=init)
