@@ -183,6 +183,19 @@ def test_cli_prints_the_ntk_mean_to_second_order(cli):
     assert js["settings"]["derivation"] == "diagrams"
     assert [row["Theta2"] for row in js["layers"]] == [0.0] * 4  # ReLU, one input: exactly no 1/n^2 correction
     assert js["layers"][-1]["D4"] != 0
+    # compiled (float64, through the one sympy->JAX seam) = exact, for sigma = z^2 (closed forms) at depth 5
+    out = cli("recursions", "--activation", "z**2", "--C_W", "0.4", "--C_b", "0.1", "--lambda-b", "0.5", "--depth", "5",
+              "--statistics", "Theta,Theta1,Theta2,K2,V2,U6,D2,F2,D4,F4")
+    got = json.loads(out.stdout)["layers"]
+    exact = ntk_mean_recursion(parse_activation("z**2")).iterate(5, [[1]], C_W=Q(2, 5), C_b=Q(1, 10), lambda_b=Q(1, 2),
+                                                                 lambda_W=1)
+    for row, ex in zip(got, exact):
+        for k in ("Theta2", "K2", "V2", "U6", "D2", "F2", "D4", "F4"):
+            ref = float(ex[k][(0,) * ex[k].rank()])
+            assert abs(row[k] - ref) <= 1e-12 * max(1.0, abs(ref)), (row["l"], k, row[k], ref)
+    assert got[-1]["Theta2"] != 0
+    tex = ntk_mean_recursion(activation("relu")).latex()
+    assert "Theta2' &=" in tex and "D4' &=" in tex
 
 
 def test_two_inputs_keep_the_tensor_symmetries():
