@@ -48,7 +48,7 @@ import sympy
 
 from nntheory.errors import SpecError
 from nntheory.theory._activations import Activation
-from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
+from nntheory.theory._gaussian import activation_function, kernel_symbols, product_mean, stein_mean
 from nntheory.theory.finite_width._recursions import (
     C_W,
     C_b,
@@ -298,13 +298,7 @@ class _Context:
     def mean(self, items: tuple) -> sympy.Expr:
         """``<prod s^(d)(z_a)>_K`` over ``items = ((a, d), ...)`` (sorted); 1 for no items."""
         if items not in self._mean:
-            if not items:
-                self._mean[items] = sympy.Integer(1)
-            else:
-                distinct = sorted({a for a, _ in items})
-                zs = sympy.symbols(f"z1:{len(distinct) + 1}", real=True)
-                f = sympy.Mul(*[sympy.diff(self.s(zs[distinct.index(a)]), zs[distinct.index(a)], d) for a, d in items])
-                self._mean[items] = GaussianExpectation(f, zs, sub_kernel(self.K, distinct)).doit()
+            self._mean[items] = product_mean(self.s, self.K, items)
         return self._mean[items]
 
     def d1(self, items: tuple) -> dict:
@@ -322,20 +316,10 @@ class _Context:
         return self._d2[items]
 
     def stein(self, e: int, items: tuple) -> sympy.Expr:
-        """``<d/dz_e f>`` by Stein's lemma, ``sum_c (K^-1)_{ec} <z_c f>`` over the inputs of ``f`` (valid for kinks)."""
+        """``<d/dz_e f>`` by Stein's lemma over the inputs of ``f`` (valid for kinks)."""
         key = (e, items)
         if key not in self._stein:
-            distinct = sorted({a for a, _ in items})
-            if e not in distinct:
-                self._stein[key] = sympy.Integer(0)
-            else:
-                zs = sympy.symbols(f"z1:{len(distinct) + 1}", real=True)
-                Ks = sub_kernel(self.K, distinct)
-                inv = Ks.inv()
-                f = sympy.Mul(*[sympy.diff(self.s(zs[distinct.index(a)]), zs[distinct.index(a)], d) for a, d in items])
-                ie = distinct.index(e)
-                self._stein[key] = sympy.Add(*[inv[ie, c] * GaussianExpectation(zs[c] * f, zs, Ks).doit()
-                                               for c in range(len(distinct))])
+            self._stein[key] = stein_mean(self.s, self.K, e, items)
         return self._stein[key]
 
 

@@ -284,3 +284,31 @@ def kernel_symbols(m: int, name: str = "K") -> sympy.ImmutableMatrix:
 def sub_kernel(K: sympy.Matrix, idx: Iterable[int]) -> sympy.ImmutableMatrix:
     idx = list(idx)
     return sympy.ImmutableMatrix([[K[i, j] for j in idx] for i in idx])
+
+
+def product_mean(sig, K: sympy.Matrix, items) -> sympy.Expr:
+    """``<prod_t sigma^(d_t)(z_{a_t})>`` under ``N(0, K)`` for ``items = ((a_t, d_t), ...)``: 1 for no items.
+
+    The integrand is built on the distinct inputs in increasing order (``z1, z2, ...``), so equal products give
+    structurally equal expressions wherever they are built (the NTK recursions and the NTK-sector diagrams rely on it).
+    """
+    if not items:
+        return sympy.Integer(1)
+    distinct = sorted({a for a, _ in items})
+    zs = sympy.symbols(f"z1:{len(distinct) + 1}", real=True)
+    f = sympy.Mul(*[sympy.diff(sig(zs[distinct.index(a)]), zs[distinct.index(a)], d) for a, d in items])
+    return GaussianExpectation(f, zs, sub_kernel(K, distinct)).doit()
+
+
+def stein_mean(sig, K: sympy.Matrix, e: int, items) -> sympy.Expr:
+    """``<d/dz_e prod_t sigma^(d_t)(z_{a_t})>`` under ``N(0, K)`` by Stein's lemma, ``sum_c (K_S^-1)_{ec} <z_c f>`` over
+    the inputs ``S`` of the product (no derivative of a kink is taken); 0 if the product does not depend on ``z_e``."""
+    distinct = sorted({a for a, _ in items})
+    if e not in distinct:
+        return sympy.Integer(0)
+    zs = sympy.symbols(f"z1:{len(distinct) + 1}", real=True)
+    Ks = sub_kernel(K, distinct)
+    inv = Ks.inv()
+    f = sympy.Mul(*[sympy.diff(sig(zs[distinct.index(a)]), zs[distinct.index(a)], d) for a, d in items])
+    ie = distinct.index(e)
+    return sympy.Add(*[inv[ie, c] * GaussianExpectation(zs[c] * f, zs, Ks).doit() for c in range(len(distinct))])

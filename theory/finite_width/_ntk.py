@@ -183,7 +183,7 @@ import sympy
 
 from nntheory.errors import SpecError
 from nntheory.theory._activations import Activation
-from nntheory.theory._gaussian import GaussianExpectation, activation_function, kernel_symbols, sub_kernel
+from nntheory.theory._gaussian import activation_function, kernel_symbols, product_mean, stein_mean
 from nntheory.theory.finite_width._recursions import (
     C_W,
     Recursion,
@@ -246,29 +246,14 @@ class _Moments:
         """``<prod_k s^(ders_k)(z_{idx_k})>``."""
         key = ("four", idx, ders)
         if key not in self._cache:
-            distinct = sorted(set(idx))
-            zs = sympy.symbols(f"z1:{len(distinct) + 1}", real=True)
-            f = sympy.Mul(*[sympy.diff(self.s(zs[distinct.index(i)]), zs[distinct.index(i)], k) for i, k in zip(idx, ders)])
-            self._cache[key] = GaussianExpectation(f, zs, sub_kernel(self.K, distinct)).doit()
+            self._cache[key] = product_mean(self.s, self.K, tuple(zip(idx, ders)))
         return self._cache[key]
 
     def stein(self, b: int, a: int, c: int, da: int = 1, dc: int = 0) -> sympy.Expr:
         """``<d/dz_b (s^(da)(z_a) s^(dc)(z_c))>`` by Stein's lemma (default ``S_b(a, c)``, ``da=1, dc=0``)."""
         key = ("stein", b, a, c, da, dc)
         if key not in self._cache:
-            distinct = sorted({a, c})
-            if b not in distinct:
-                self._cache[key] = sympy.Integer(0)
-            else:
-                zs = sympy.symbols(f"z1:{len(distinct) + 1}", real=True)
-                Ks = sub_kernel(self.K, distinct)
-                inv = Ks.inv()
-                za, zc = zs[distinct.index(a)], zs[distinct.index(c)]
-                f = sympy.diff(self.s(za), za, da) * sympy.diff(self.s(zc), zc, dc)
-                ib = distinct.index(b)
-                self._cache[key] = sympy.Add(*[
-                    inv[ib, e] * GaussianExpectation(zs[e] * f, zs, Ks).doit() for e in range(len(distinct))
-                ])
+            self._cache[key] = stein_mean(self.s, self.K, b, ((a, da), (c, dc)))
         return self._cache[key]
 
 
