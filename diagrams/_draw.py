@@ -20,7 +20,13 @@ _NTK_COLUMNS = {"field": 0.0, "bias": 0.8, "neuron": 1.5, "obj": 2.5, "corr": 3.
 
 
 def _is_ntk(d) -> bool:
-    return not isinstance(d, Diagram)
+    from nntheory.diagrams._ntk import NTKDiagram
+
+    if not isinstance(d, (Diagram, NTKDiagram)):
+        from nntheory.errors import SpecError
+
+        raise SpecError(f"diagrams: expected Diagram or NTKDiagram objects (from diagrams() or ntk_diagrams()), got {d!r}.")
+    return isinstance(d, NTKDiagram)
 
 
 def _ntk_positions(d) -> dict:

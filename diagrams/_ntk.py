@@ -29,10 +29,17 @@ or bias pairs, shared neurons, insertions, coincidences, Weingarten links): the 
 value of a term factorises over its components. A diagram is a class of labeled terms whose graphs are isomorphic
 (fields labeled, internal neurons not).
 
-The generated recursions of ``Theta``, ``Theta1``, ``D``, ``F``, ``A``, ``B`` (and ``K``, ``K1``, ``V``) equal the
-hand-derived ones of :func:`nntheory.theory.ntk_recursion` symbolically, Gaussian and orthogonal
-(tests/finite_width/test_ntk_diagrams.py). Not here: the dNTK and ddNTK tensors ``P, Q, R, S, T, U`` and orders
-beyond ``1/n`` (the NTK mean at ``1/n^2`` needs the ``1/n^2`` statistics of layer ``l`` and two-insertion terms).
+The rule table covers a term with no object of vanishing mean, one cross-neuron ``H_jm``, the pair ``H_jm H_jm``, one
+dNTK object ``S`` or one ddNTK object; any other product of objects of vanishing mean (``H_jm H_mk``, ``S H_jm``, ...)
+is taken as ``O(1/n^2)``, as in the hand derivation (such products are mean-zero cross-neuron fluctuations, each
+``O(1/sqrt n)``, correlated only through a further layer; where the hand-derived recursions exist they are
+reproduced, and those are checked against Monte Carlo).
+
+The generated recursions of ``Theta``, ``Theta1``, ``D``, ``F``, ``A``, ``B``, the dNTK ``P, Q`` and the ddNTK ``R, S,
+T, U`` (and ``K``, ``K1``, ``V``) equal the hand-derived ones of :func:`nntheory.theory.ntk_recursion` symbolically,
+Gaussian and orthogonal (tests/diagrams/test_ntk_diagrams.py). The NTK mean to ``1/n^2`` is
+:mod:`nntheory.diagrams._ntk_nnlo`. Fields with derivatives of the NTK (``S``, ``ddI``, ``ddII``) need a smooth
+activation (the second and third derivatives as functions) and are refused for kinks.
 """
 
 from __future__ import annotations
@@ -537,7 +544,19 @@ def _pairing_terms(ctx, pieces, ws, pairing, crossed, bias_links, weight, nf):
             yield term(1, weight * val, ("coincidence", "delta", (x, y)))
 
 
+def _check_smooth(act, fields: tuple, where: str) -> None:
+    """Fields with derivatives of the NTK need the second and third derivatives of sigma as functions."""
+    if not isinstance(act, Activation):
+        raise SpecError(f"{where}: act must be an Activation (nntheory.theory.activation), got {act!r}.")
+    kinds = sorted({f[0] for f in fields if f[0] in ("S", "ddI", "ddII")})
+    if kinds and not act.is_smooth:
+        raise SpecError(f"{where}: fields {', '.join(kinds)} (the dNTK and ddNTK) need the second and third derivatives "
+                        f"of the activation as functions; {act.name!r} has kinks. Use a smooth activation.")
+
+
 def _check_fields(fields, m: int) -> tuple:
+    if not isinstance(fields, (list, tuple)):
+        raise SpecError(f"fields: a list of fields such as [('H', 0, 1, 0, 0), ('z', 0, 0)], got {fields!r}.")
     out = []
     for f in fields:
         f = tuple(f) if isinstance(f, (tuple, list)) else (f,)
@@ -581,7 +600,9 @@ def field_cumulant(act: Activation, fields, n_inputs: int = 1, init: str = "gaus
 
     m = check_int(n_inputs, "n_inputs", lo=1, where="field_cumulant")
     init = _check_init(init, "field_cumulant")
-    return _cumulant(act, m, _check_fields(fields, m), init)
+    fields = _check_fields(fields, m)
+    _check_smooth(act, fields, "field_cumulant")
+    return _cumulant(act, m, fields, init)
 
 
 @lru_cache(maxsize=4096)
@@ -603,7 +624,7 @@ def _statistic_value(act, m, name, idx, init):
 
 
 def _refuse(statistic) -> None:
-    if statistic not in _DEFS:
+    if not isinstance(statistic, str) or statistic not in _DEFS:
         raise SpecError(f"statistic must be one of {', '.join(NTK_DIAGRAM_STATISTICS)}, got {statistic!r}.")
 
 
@@ -756,9 +777,9 @@ class NTKDiagram:
                                if t.correction else None)}
 
 
-@lru_cache(maxsize=64)
 def ntk_diagrams(statistic: str, init: str = "gaussian", act: Activation | None = None) -> tuple[NTKDiagram, ...]:
-    """The diagrams of an NTK-sector statistic (``Theta, Theta1, D, F, A, B``, also ``K, K1, V``) at one input.
+    """The diagrams of an NTK-sector statistic (``Theta, Theta1, D, F, A, B, P, Q, R, S, T, U``, also ``K, K1, V``)
+    at one input.
 
     Args:
         statistic: one of :data:`NTK_DIAGRAM_STATISTICS`.
@@ -768,7 +789,7 @@ def ntk_diagrams(statistic: str, init: str = "gaussian", act: Activation | None 
     Returns:
         A tuple of :class:`NTKDiagram`, deterministic order; their values sum to the update of the statistic.
     Raises:
-        SpecError: an unknown statistic or init; ``P, Q, R, S, T, U`` (not in the engine).
+        SpecError: an unknown statistic or init; ``P, Q, R, S, T, U`` with an activation that has kinks.
     """
     from nntheory.theory import activation
     from nntheory.theory.finite_width._recursions import _check_init
@@ -776,6 +797,13 @@ def ntk_diagrams(statistic: str, init: str = "gaussian", act: Activation | None 
     _refuse(statistic)
     init = _check_init(init, "ntk_diagrams")
     act = act if act is not None else activation("tanh")
+    _check_smooth(act, _DEFS[statistic][1](*([0] * (2 if statistic in ("K", "K1", "Theta", "Theta1") else 4))),
+                  "ntk_diagrams")
+    return _ntk_diagrams(statistic, init, act)
+
+
+@lru_cache(maxsize=64)
+def _ntk_diagrams(statistic: str, init: str, act: Activation) -> tuple[NTKDiagram, ...]:
     order, make = _DEFS[statistic]
     fields = make(*([0] * (2 if statistic in ("K", "K1", "Theta", "Theta1") else 4)))
     ctx = _context(act, 1)

@@ -62,13 +62,22 @@ def test_generated_ddntk_equals_hand_derived_erf_two_inputs():
     assert _differences(ntk_diagram_recursion(act, 2, ddntk=True), ntk_recursion(act, 2, ddntk=True)) == []
 
 
-def test_a_changed_rule_is_caught():
-    """The comparison can fail: dropping the B insertion (E[H_jm H_jm] = B/n) changes B' and Q'."""
+def test_a_dropped_rule_is_caught(monkeypatch):
+    """The comparison can fail: an engine without the B insertion (E[H_jm H_jm] = B/n) gives a B' and a Q' that differ
+    from the hand-derived ones (cached results bypassed)."""
+    from nntheory.diagrams import _ntk
+
     act = activation("tanh")
-    gen, hand = ntk_diagram_recursion(act, 1, dntk=True), ntk_recursion(act, 1, dntk=True)
-    B = sympy.Symbol("B", real=True)
-    broken = sympy.expand(gen["B"].update[0, 0, 0, 0].xreplace({B: 0}))
-    assert sympy.expand(broken - hand["B"].update[0, 0, 0, 0]) != 0
+    hand = ntk_recursion(act, 1, dntk=True)
+    original = _ntk._insertions
+
+    def without_b(ctx, cfg):
+        return (t for t in original(ctx, cfg) if t[0] != "B")
+
+    monkeypatch.setattr(_ntk, "_insertions", without_b)
+    for name, fields in (("B", (("H", 0, 1, 0, 0), ("H", 0, 1, 0, 0))), ("Q", (("S", 0, 1, 1, 0, 0, 0), ("z", 0, 0)))):
+        broken = _ntk._cumulant.__wrapped__(act, 1, fields, "gaussian")[1]
+        assert sympy.expand(broken - hand[name].update[0, 0, 0, 0]) != 0, name
 
 
 # ---------------------------------------------------------------- decompositions at coinciding neurons
@@ -226,3 +235,13 @@ def test_python_bad_input():
         ntk_diagram_recursion(act, 0)
     with pytest.raises(SpecError, match="smooth|kinks"):
         ntk_diagram_recursion(activation("relu"), 1, dntk=True)
+    with pytest.raises(SpecError, match="kinks"):
+        ntk_diagrams("P", act=activation("relu"))
+    with pytest.raises(SpecError, match="kinks"):
+        field_cumulant(activation("relu"), [("S", 0, 0, 1, 0, 0, 0), ("z", 1, 0)])
+    with pytest.raises(SpecError, match="statistic"):
+        ntk_diagrams(["A"])
+    with pytest.raises(SpecError, match="fields"):
+        field_cumulant(act, None)
+    with pytest.raises(SpecError, match="Diagram"):
+        draw_diagrams(["not a diagram"])

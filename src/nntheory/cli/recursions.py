@@ -82,7 +82,7 @@ def add_arguments(r) -> None:
     r.add_argument("--init", default="gaussian",
                    help="weight initialisation: gaussian (default) or orthogonal (Gaussian first layer, then sqrt(C_W) O "
                         "with O Haar-orthogonal; square hidden layers assumed; every statistic)")
-    r.add_argument("--derivation", choices=("hand", "diagrams"), default="hand",
+    r.add_argument("--derivation", choices=("hand", "diagrams"), default=None,
                    help="where the NTK-sector updates come from: the hand-derived recursions (default) or the Feynman-"
                         "diagram engine (nntheory.diagrams.ntk_diagram_recursion; the two are equal symbolically)")
     r.add_argument("--format", choices=("json", "table"), default="json")
@@ -193,8 +193,12 @@ def run(args) -> int:
     if ddntk and not act.is_smooth:
         raise SpecError(f"--statistics: R, S, T, U (the ddNTK) need a smooth activation (second and third derivatives "
                         f"as functions); {act.name!r} has kinks.")
-    derivation = getattr(args, "derivation", "hand")
+    derivation = getattr(args, "derivation", None)
     second = names is not None and bool(set(SECOND_ORDER) & set(names))
+    if second and derivation == "hand":
+        raise SpecError(f"--derivation hand: the 1/n^2 statistics ({', '.join(SECOND_ORDER)}) come from the Feynman-"
+                        "diagram engine only; drop --derivation or use --derivation diagrams.")
+    derivation = derivation or "hand"
     if second:
         if init != "gaussian":
             raise SpecError(f"--init {init}: the 1/n^2 statistics {', '.join(SECOND_ORDER)} are generated for Gaussian "
