@@ -30,7 +30,6 @@ the Monte Carlo points, the settings and a provenance block with the SHA-256 of 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import os
@@ -43,6 +42,7 @@ import numpy as np
 from nntheory._checks import check_int, check_real
 from nntheory.errors import SpecError
 from nntheory.theory import Activation
+from nntheory.validation._plots import png_bytes
 
 __all__ = ["SATURATION_QUANTITIES", "NTKSaturation", "ntk_saturation", "write_ntk_saturation"]
 
@@ -144,13 +144,9 @@ class NTKSaturation:
             ax.axhline(0.0, color="k", lw=0.5)
         axes[0][0].legend(fontsize=7)
         s = self.settings
-        fig.suptitle(f"{self.activation}: C_W={s['C_W']:.5g}, C_b={s['C_b']:.5g}, x^2={s['x2']:.5g}, lambda_W="
-                     f"{s['lambda_W']:.3g}, lambda_b={s['lambda_b']:.3g}: normalised 1/n coefficients vs depth", fontsize=10)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        plt.close(fig)
-        return buf.getvalue()
+        return png_bytes(fig, f"{self.activation}: C_W={s['C_W']:.5g}, C_b={s['C_b']:.5g}, x^2={s['x2']:.5g}, "
+                              f"lambda_W={s['lambda_W']:.3g}, lambda_b={s['lambda_b']:.3g}: normalised 1/n coefficients "
+                              "vs depth")
 
 
 def _theory(act: Activation, init: str, depth: int, C_W, C_b, x2, lambda_W, lambda_b) -> dict:

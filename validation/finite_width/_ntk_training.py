@@ -63,6 +63,7 @@ from nntheory.errors import SpecError
 from nntheory.numerics._compile import require_float64
 from nntheory.theory import Activation
 from nntheory.validation._estimators import Estimate, fit_intercept
+from nntheory.validation._plots import png_bytes
 from nntheory.validation._networks import activation_fns, mlp_forward, pdlt_mlp_params
 
 __all__ = ["NTKStepChange", "TrainedEnsembleMean", "ntk_step_change", "ntk_step_prediction", "trained_ensemble_mean"]
@@ -358,8 +359,6 @@ class TrainedEnsembleMean:
         Returns:
             PNG bytes.
         """
-        import io
-
         import matplotlib
 
         matplotlib.use("Agg")
@@ -383,12 +382,7 @@ class TrainedEnsembleMean:
             ax.axhline(0.0, color="k", lw=0.5)
         axes[0].set_ylabel("n (E[z_T] - m0) part")
         axes[0].legend(fontsize=7)
-        fig.suptitle(f"trained ensembles vs the 1/n theory: {p.steps} steps, eta={p.eta:.4g}", fontsize=10)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        plt.close(fig)
-        return buf.getvalue()
+        return png_bytes(fig, f"trained ensembles vs the 1/n theory: {p.steps} steps, eta={p.eta:.4g}")
 
 
 def pair_bytes(sizes, n_inputs: int) -> int:

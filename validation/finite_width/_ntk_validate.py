@@ -12,7 +12,6 @@ orthogonal recursions (``ntk_recursion(..., init="orthogonal")``).
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ import numpy as np
 from nntheory._checks import check_int, check_real
 from nntheory.errors import SpecError
 from nntheory.theory import Activation
+from nntheory.validation._plots import png_bytes
 from nntheory.validation.finite_width._ntk_monte_carlo import (
     _MAX_BYTES,
     NTKEnsembleSpec,
@@ -110,13 +110,8 @@ class NTKComparison:
             ax.set_title(f"{name}[{''.join(str(i + 1) for i in r['index'])}]  z={r['z']:.2f}", fontsize=9)
             ax.set_xlabel("1/n")
         axes[0][0].legend(fontsize=7)
-        fig.suptitle(f"{self.activation}: C_W={self.C_W:.5g}, C_b={self.C_b:.5g}, layer {self.depth}, "
-                     f"{self.settings.get('init', 'gaussian')} weights", fontsize=10)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        plt.close(fig)
-        return buf.getvalue()
+        return png_bytes(fig, f"{self.activation}: C_W={self.C_W:.5g}, C_b={self.C_b:.5g}, layer {self.depth}, "
+                              f"{self.settings.get('init', 'gaussian')} weights", dpi=80)
 
 
 def _check_statistics(statistics) -> tuple[str, ...]:
