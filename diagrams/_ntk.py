@@ -90,6 +90,9 @@ _DEFS = {
     "U": (1, lambda *a: (("ddII", 0, 1, 1, 0, *a),)),
 }
 NTK_DIAGRAM_STATISTICS = tuple(_DEFS)
+#: the most derivative-tensor nodes (z: 1, H: 2, S: 3, ddI and ddII: 4) the fields of :func:`field_cumulant` may have
+#: together: the piece choices and Wick pairings grow factorially (six H's or three ddII's take about 8 s)
+MAX_NODES = 12
 
 # --------------------------------------------------------------------------- fields and their pieces
 
@@ -481,9 +484,24 @@ def _connected(nf: int, links) -> bool:
     return len({uf.find(f) for f in range(nf)}) == 1
 
 
-def _terms(ctx: _Context, fields: tuple, init: str):
-    """Every connected labeled term of the joint cumulant of ``fields``, to order ``1/n``."""
-    nf = len(fields)
+@dataclass
+class _Wick:
+    """One choice of pieces with one pairing of their new weights and biases: the neurons of layer l it leaves."""
+
+    pieces: tuple
+    ws: list  # ((row, column), field) of every new weight
+    crossed: tuple | None  # the four weights a Weingarten transposition couples, or None
+    bias_links: list  # (field, field) of every bias pair
+    weight: sympy.Expr  # coefficient, C_b per bias pair, C_W per weight pair
+    find: object  # column -> its neuron
+    funcs: dict  # neuron -> sorted ((input, derivative), ...)
+    touch: dict  # neuron -> fields with a weight or lambda_W leg in it
+    objs: list  # layer-l objects (type, neurons, inputs)
+
+
+def _wick(fields: tuple, init: str):
+    """Every piece choice and pairing of the fields' new weights and biases (rows must agree; ``C_W/n`` per weight
+    pair, ``C_b`` per bias pair; orthogonal weights add the Weingarten transpositions), with the neurons it leaves."""
     for pieces in product(*[_pieces(f, fi) for fi, f in enumerate(fields)]):
         coef = sympy.Mul(*[p.coef for p in pieces])
         ws = [(w, fi) for fi, p in enumerate(pieces) for w in p.ws]
@@ -495,25 +513,34 @@ def _terms(ctx: _Context, fields: tuple, init: str):
                 if init == "orthogonal":
                     alts += _crossings(wpair)
                 for pairing, crossed in alts:
-                    weight = coef * C_b ** len(bpair) * C_W ** len(pairing)
-                    yield from _pairing_terms(ctx, pieces, ws, pairing, crossed, bias_links, weight, nf)
+                    uf = _UF()
+                    for x, y in pairing:
+                        uf.union(ws[x][0][1], ws[y][0][1])
+                    funcs, touch, objs = {}, {}, []
+                    for c in [w[0][1] for w in ws] + [c for p in pieces for c in p.lam]:
+                        funcs.setdefault(uf.find(c), [])
+                        touch.setdefault(uf.find(c), set()).add(c[0])
+                    for p in pieces:
+                        for c, a, d in p.funcs:
+                            funcs[uf.find(c)].append((a, d))
+                        for typ, cs, ins in p.objs:
+                            objs.append((typ, tuple(uf.find(c) for c in cs), ins))
+                    yield _Wick(pieces, ws, crossed, bias_links, coef * C_b ** len(bpair) * C_W ** len(pairing),
+                                uf.find, {c: tuple(sorted(f)) for c, f in funcs.items()}, touch, objs)
 
 
-def _pairing_terms(ctx, pieces, ws, pairing, crossed, bias_links, weight, nf):
-    uf = _UF()
-    for x, y in pairing:
-        uf.union(ws[x][0][1], ws[y][0][1])
-    funcs, touch, objs = {}, {}, []
-    cols = [w[0][1] for w in ws] + [c for p in pieces for c in p.lam]
-    for c in cols:
-        funcs.setdefault(uf.find(c), [])
-        touch.setdefault(uf.find(c), set()).add(c[0])
-    for p in pieces:
-        for c, a, d in p.funcs:
-            funcs[uf.find(c)].append((a, d))
-        for typ, cs, ins in p.objs:
-            objs.append((typ, tuple(uf.find(c) for c in cs), ins))
-    cfg = _Config({c: tuple(sorted(f)) for c, f in funcs.items()}, objs)
+def _terms(ctx: _Context, fields: tuple, init: str):
+    """Every connected labeled term of the joint cumulant of ``fields``, to order ``1/n``."""
+    for w in _wick(fields, init):
+        yield from _pairing_terms(ctx, w, len(fields))
+
+
+def _pairing_terms(ctx, w: _Wick, nf: int):
+    """The connected terms of one Wick configuration: its leading term, its insertions and neuron coincidences, or
+    (a Weingarten transposition) its crossed leading term."""
+    pieces, ws, crossed, bias_links, weight = w.pieces, w.ws, w.crossed, w.bias_links, w.weight
+    funcs, touch, objs = w.funcs, w.touch, w.objs
+    cfg = _Config(dict(funcs), objs)
     base_links = (bias_links + [tuple(t) for t in touch.values()]
                   + [tuple(f for c in cs for f in touch[c]) for _, cs, _ in objs])  # a layer-l object joins its neurons
     neurons = tuple((c, tuple(sorted(touch[c])), cfg.funcs[c]) for c in sorted(funcs))
@@ -523,10 +550,10 @@ def _pairing_terms(ctx, pieces, ws, pairing, crossed, bias_links, weight, nf):
         return _Term(order, value, tuple(p.kind for p in pieces), neurons, objs_t, tuple(bias_links), correction)
 
     if crossed is not None:
-        if _connected(nf, base_links + [tuple(ws[w][1] for w in crossed)]):
+        if _connected(nf, base_links + [tuple(ws[x][1] for x in crossed)]):
             v = _lead(ctx, cfg)
             if v != 0:
-                links = tuple(sorted({uf.find(ws[w][0][1]) for w in crossed}, key=str))
+                links = tuple(sorted({w.find(ws[x][0][1]) for x in crossed}, key=str))
                 yield term(1, -weight * v, ("weingarten", "Wg", links))
         return
     if _connected(nf, base_links):
@@ -571,8 +598,11 @@ def _check_fields(fields, m: int) -> tuple:
                             "('ddI', i0, i1, i2, i3, a0, a1, a2, a3) or ('ddII', i1, i2, i3, i4, a1, a2, a3, a4) with "
                             f"ints >= 0 and inputs below n_inputs={m}; got {f!r}.")
         out.append(f)
-    if not out:
-        raise SpecError("fields: need at least one field.")
+    nodes = sum(len(_network(f)[0]) for f in out)
+    if not out or nodes > MAX_NODES:
+        raise SpecError(f"fields: need at least one field and at most {MAX_NODES} derivative-tensor nodes in all (z: 1, "
+                        f"H: 2, S: 3, ddI, ddII: 4), got {len(out)} fields with {nodes} (the Wick pairings grow "
+                        "factorially).")
     return tuple(out)
 
 

@@ -38,11 +38,12 @@ from itertools import combinations_with_replacement, product
 
 import sympy
 
-from nntheory.diagrams._ntk import _UF, _context, _matchings, _pieces
+from nntheory.diagrams._generate import _set_partitions
+from nntheory.diagrams._ntk import _context, _matchings, _wick
 from nntheory.errors import SpecError
 from nntheory.theory._activations import Activation
 from nntheory.theory._gaussian import kernel_symbols
-from nntheory.theory.finite_width._recursions import C_b, C_W, Recursion, Statistic, r
+from nntheory.theory.finite_width._recursions import Recursion, Statistic, r
 
 __all__ = ["NTK_MEAN_STATISTICS", "ntk_mean_recursion"]
 
@@ -287,24 +288,7 @@ class _Second:
         return out
 
 
-def _pairings(items):
-    if not items:
-        return [[]]
-    first, rest = items[0], items[1:]
-    out = []
-    for j, other in enumerate(rest):
-        for p in _pairings(rest[:j] + rest[j + 1:]):
-            out.append([(first, other)] + p)
-    return out
-
-
-_PAIRINGS6 = [tuple(p) for p in _pairings(list(range(6)))]
-
-
-def _set_partitions(items):
-    from nntheory.diagrams._generate import _set_partitions as sp
-
-    return sp(tuple(items))
+_PAIRINGS6 = [tuple(p) for p in _matchings(list(range(6)), key=lambda t: 0)]
 
 
 def _falling(q: int, p: int):
@@ -326,37 +310,19 @@ def _moment(act: Activation, m: int, fields: tuple):
     """``E[prod fields]`` to ``1/n^2`` (Gaussian weights)."""
     sec = _second(act, m)
     total = _zero()
-    for pieces in product(*[_pieces(f, fi) for fi, f in enumerate(fields)]):
-        coef = sympy.Mul(*[p.coef for p in pieces])
-        ws = [(w, fi) for fi, p in enumerate(pieces) for w in p.ws]
-        bs = [(row, fi) for fi, p in enumerate(pieces) for row in p.biases]
-        for bpair in _matchings(list(range(len(bs))), key=lambda t: bs[t][0]):
-            for wpair in _matchings(list(range(len(ws))), key=lambda t: ws[t][0][0]):
-                weight = coef * C_b ** len(bpair) * C_W ** len(wpair)
-                uf = _UF()
-                for x, y in wpair:
-                    uf.union(ws[x][0][1], ws[y][0][1])
-                cols = [w[0][1] for w in ws] + [c for p in pieces for c in p.lam]
-                funcs = {uf.find(c): [] for c in cols}
-                objs = []
-                for p in pieces:
-                    for col, a, d in p.funcs:
-                        funcs[uf.find(col)].append((a, d))
-                    for typ, cs, ins in p.objs:
-                        objs.append((typ, tuple(uf.find(x) for x in cs), ins))
-                classes = sorted(funcs, key=str)
-                pcount = len(classes)
-                for part in _set_partitions(classes):
-                    coef_n = _falling(len(part), pcount)
-                    if all(v == 0 for v in coef_n):
-                        continue
-                    ren = {x: blk[0] for blk in part for x in blk}
-                    mf = {}
-                    for x in classes:
-                        mf.setdefault(ren[x], []).extend(funcs[x])
-                    mf = {x: tuple(sorted(v)) for x, v in mf.items()}
-                    mo = [(t, tuple(ren[x] for x in cs), ins) for t, cs, ins in objs]
-                    total = _add(total, _scale(_mul(coef_n, sec.expect(mf, mo)), weight))
+    for w in _wick(fields, "gaussian"):
+        classes = sorted(w.funcs, key=str)
+        for part in _set_partitions(tuple(classes)):
+            coef_n = _falling(len(part), len(classes))
+            if all(v == 0 for v in coef_n):
+                continue
+            ren = {x: blk[0] for blk in part for x in blk}
+            mf = {}
+            for x in classes:
+                mf.setdefault(ren[x], []).extend(w.funcs[x])
+            mf = {x: tuple(sorted(v)) for x, v in mf.items()}
+            mo = [(t, tuple(ren[x] for x in cs), ins) for t, cs, ins in w.objs]
+            total = _add(total, _scale(_mul(coef_n, sec.expect(mf, mo)), w.weight))
     return tuple(sympy.expand(x) for x in total)
 
 

@@ -243,5 +243,7 @@ def test_python_bad_input():
         ntk_diagrams(["A"])
     with pytest.raises(SpecError, match="fields"):
         field_cumulant(act, None)
+    with pytest.raises(SpecError, match="at most 12"):
+        field_cumulant(act, [("ddII", 0, 0, 1, 1, 0, 0, 0, 0)] * 4)  # refused at once, not left to run
     with pytest.raises(SpecError, match="Diagram"):
         draw_diagrams(["not a diagram"])
